@@ -1,0 +1,1 @@
+"""Analytics: visits, KPI rollups, reports, cohorts, profit, exports."""

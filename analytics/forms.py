@@ -1,0 +1,1 @@
+"""Validation of what a person typed into analytics forms."""

@@ -1,0 +1,1 @@
+"""Reads for analytics that views, tasks and reports share."""

@@ -1,0 +1,1 @@
+"""Writes for analytics: `<entity>_<verb>(*, ...)` functions, each in its own transaction."""

@@ -1,0 +1,1 @@
+"""Reads for catalog that views, tasks and reports share."""

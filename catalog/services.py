@@ -1,0 +1,1 @@
+"""Writes for catalog: `<entity>_<verb>(*, ...)` functions, each in its own transaction."""

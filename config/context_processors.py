@@ -1,0 +1,19 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.http import HttpRequest
+
+from config.staff import staff_nav_for
+
+
+def store(request: HttpRequest) -> dict[str, object]:
+    context: dict[str, object] = {
+        "store_name": settings.STORE_NAME,
+        "page_base": "storefront/base.html",
+    }
+    user = getattr(request, "user", None)
+    if request.path.startswith("/dashboard/") and user is not None and user.is_staff:
+        context["staff_nav"] = staff_nav_for(user, request.path)
+        # Error pages inside the dashboard keep the dashboard's navigation.
+        context["page_base"] = "staff/base.html"
+    return context

@@ -1,0 +1,1 @@
+"""Customers: the User model, customers, addresses, consent, reviews, support."""

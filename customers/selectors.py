@@ -1,0 +1,1 @@
+"""Reads for customers that views, tasks and reports share."""

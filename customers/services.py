@@ -1,0 +1,216 @@
+"""Writes for customers and staff accounts.
+
+Each is `<entity>_<verb>(*, ...)` in its own transaction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+
+import pyotp
+from django.conf import settings
+from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+from django.utils import timezone
+
+from config.staff import second_factor_missing
+from customers.models import RecoveryCode, TOTPDevice, User
+from customers.roles import PROJECT_APPS, ROLES, role_grants
+
+RECOVERY_CODE_COUNT = 10
+
+
+class StaffError(Exception):
+    """A staff account operation that cannot be done as asked; the message says why."""
+
+
+# --- Roles ---------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def roles_sync() -> dict[str, int]:
+    """Create the role groups and set each one's permissions to exactly what ROLES grants.
+
+    Safe to run any number of times; returns the permission count of each role.
+    """
+    permissions = list(
+        Permission.objects.filter(content_type__app_label__in=PROJECT_APPS).select_related(
+            "content_type"
+        )
+    )
+    counts = {}
+    for role in ROLES:
+        group, _ = Group.objects.get_or_create(name=role)
+        granted = [
+            perm
+            for perm in permissions
+            if role_grants(role, f"{perm.content_type.app_label}.{perm.codename}")
+        ]
+        group.permissions.set(granted)
+        counts[role] = len(granted)
+    return counts
+
+
+@transaction.atomic
+def staff_create(
+    *, email: str, role: str, full_name: str = "", password: str | None = None
+) -> tuple[User, str | None]:
+    """Create a staff member in `role`.
+
+    Without `password`, a one-time password is generated and returned: the member must
+    change it at first sign-in. Raises StaffError for an unknown role or a taken email.
+    """
+    if role not in ROLES:
+        raise StaffError(f"Unknown role {role!r}; choose one of {', '.join(ROLES)}.")
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise StaffError(f"{email!r} is not an email address.") from None
+    email = email.strip().lower()
+    if User.objects.filter(email__iexact=email).exists():
+        raise StaffError(f"A user with the email {email} already exists.")
+    group = Group.objects.filter(name=role).first()
+    if group is None:
+        raise StaffError("The roles do not exist yet; run `python manage.py setup_roles` first.")
+
+    one_time = None
+    if password is None:
+        one_time = password = secrets.token_urlsafe(12)
+    user = User(email=email, full_name=full_name, is_staff=True)
+    try:
+        validate_password(password, user)
+    except ValidationError as err:
+        raise StaffError(" ".join(err.messages)) from None
+    user.set_password(password)
+    user.password_change_required = one_time is not None
+    user.save()
+    user.groups.add(group)
+    return user, one_time
+
+
+def password_changed(*, user: User) -> None:
+    """Called after a user sets a password of their own: a one-time password is spent."""
+    if user.password_change_required:
+        user.password_change_required = False
+        user.save(update_fields=["password_change_required"])
+
+
+# --- Two-factor authentication ---------------------------------------------------------------
+
+
+def _hash_code(code: str) -> str:
+    normalised = code.replace("-", "").replace(" ", "").lower()
+    return hashlib.sha256(normalised.encode()).hexdigest()
+
+
+def _new_recovery_codes(user: User) -> list[str]:
+    RecoveryCode.objects.filter(user=user).delete()
+    codes = [f"{secrets.token_hex(4)}-{secrets.token_hex(4)}" for _ in range(RECOVERY_CODE_COUNT)]
+    RecoveryCode.objects.bulk_create(
+        RecoveryCode(user=user, code_hash=_hash_code(code)) for code in codes
+    )
+    return codes
+
+
+@transaction.atomic
+def totp_device_start(*, user: User, fresh: bool = False) -> TOTPDevice:
+    """Give `user` a secret to scan; it protects nothing until confirmed with a code.
+
+    An unconfirmed secret is reused (reloading the page must not invalidate what the
+    phone just scanned) unless `fresh`. A confirmed device is never replaced here:
+    turning it off is a separate, deliberate step.
+    """
+    device = TOTPDevice.objects.select_for_update().filter(user=user).first()
+    if device is not None and device.confirmed_at is not None:
+        raise StaffError("Two-factor authentication is already on.")
+    if device is not None and not fresh:
+        return device
+    if device is None:
+        device = TOTPDevice(user=user)
+    device.secret = pyotp.random_base32()
+    device.created_at = timezone.now()
+    device.last_used_step = 0
+    device.save()
+    return device
+
+
+def totp_provisioning_uri(*, device: TOTPDevice) -> str:
+    return pyotp.TOTP(device.secret).provisioning_uri(
+        name=device.user.email, issuer_name=settings.STORE_NAME
+    )
+
+
+def _accept_code(device: TOTPDevice, code: str) -> bool:
+    """Check `code` against the steps around now (clock drift); never accept one step twice.
+
+    The caller holds the device row lock, so two requests cannot both spend the same code.
+    """
+    code = code.strip().replace(" ", "")
+    if not (code.isdigit() and len(code) == 6):
+        return False
+    totp = pyotp.TOTP(device.secret)
+    now_step = totp.timecode(timezone.now())
+    for step in (now_step - 1, now_step, now_step + 1):
+        if step > device.last_used_step and hmac.compare_digest(totp.generate_otp(step), code):
+            device.last_used_step = step
+            device.save(update_fields=["last_used_step"])
+            return True
+    return False
+
+
+@transaction.atomic
+def totp_device_confirm(*, user: User, code: str) -> list[str]:
+    """Turn two-factor on once the app shows a matching code; returns new recovery codes."""
+    device = TOTPDevice.objects.select_for_update().filter(user=user).first()
+    if device is None:
+        raise StaffError("Start the set-up again: no authenticator is waiting to be confirmed.")
+    if device.confirmed_at is not None:
+        raise StaffError("Two-factor authentication is already on.")
+    if not _accept_code(device, code):
+        raise StaffError("That code does not match. Check the time on your phone and try again.")
+    device.confirmed_at = timezone.now()
+    device.save(update_fields=["confirmed_at"])
+    return _new_recovery_codes(user)
+
+
+@transaction.atomic
+def second_factor_verify(*, user: User, code: str) -> bool:
+    """True if `code` is a current authenticator code or an unused recovery code of `user`."""
+    device = (
+        TOTPDevice.objects.select_for_update().filter(user=user, confirmed_at__isnull=False).first()
+    )
+    if device is None:
+        return False
+    if _accept_code(device, code):
+        return True
+    spent = RecoveryCode.objects.filter(
+        user=user, code_hash=_hash_code(code), used_at__isnull=True
+    ).update(used_at=timezone.now())
+    return spent == 1
+
+
+@transaction.atomic
+def recovery_codes_regenerate(*, user: User) -> list[str]:
+    if not user.has_totp:
+        raise StaffError("Turn on two-factor authentication first.")
+    return _new_recovery_codes(user)
+
+
+def recovery_codes_left(*, user: User) -> int:
+    return RecoveryCode.objects.filter(user=user, used_at__isnull=True).count()
+
+
+@transaction.atomic
+def totp_device_remove(*, user: User) -> None:
+    """Turn two-factor off, unless a setting makes it mandatory for the user's role."""
+    TOTPDevice.objects.filter(user=user).delete()
+    RecoveryCode.objects.filter(user=user).delete()
+    user._state.fields_cache.pop("totp_device", None)
+    if second_factor_missing(user):
+        # Roll back: the role may not go without it.
+        raise StaffError("Your role must use two-factor authentication; it cannot be turned off.")

@@ -1,0 +1,1 @@
+"""Fulfillment: pick lists, packing, shipments, carriers, returns, delivery performance."""

@@ -1,0 +1,1 @@
+"""Reads for fulfillment that views, tasks and reports share."""

@@ -1,0 +1,1 @@
+"""Inventory: warehouses, stock, the ledger, reservations, suppliers, purchase orders."""

@@ -1,0 +1,1 @@
+"""Reads for inventory that views, tasks and reports share."""

@@ -1,0 +1,1 @@
+"""Marketing: segments, email campaigns, automations, experiments, attribution."""

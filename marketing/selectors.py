@@ -1,0 +1,1 @@
+"""Reads for marketing that views, tasks and reports share."""

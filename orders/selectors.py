@@ -1,0 +1,1 @@
+"""Reads for orders that views, tasks and reports share."""

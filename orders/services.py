@@ -1,0 +1,1 @@
+"""Writes for orders: `<entity>_<verb>(*, ...)` functions, each in its own transaction."""

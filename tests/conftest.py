@@ -1,0 +1,65 @@
+"""Fixtures shared by the whole suite.
+
+The suite runs on PostgreSQL when DATABASE_URL points at one (CI does), on SQLite
+otherwise; tests marked `postgres` are skipped on SQLite with the reason printed.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.core.cache import cache
+from django.db import connection
+
+from config.staff import STAFF_SESSION_KEY
+from customers.services import roles_sync
+from tests.factories import StaffFactory
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    from django.conf import settings
+
+    on_postgres = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
+    has_redis = bool(settings.REDIS_URL)
+    for item in items:
+        if "postgres" in item.keywords and not on_postgres:
+            item.add_marker(pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL"))
+        if "redis" in item.keywords and not has_redis:
+            item.add_marker(pytest.mark.skip(reason="needs Redis: set REDIS_URL"))
+
+
+@pytest.fixture(autouse=True)
+def _fast_and_isolated(settings) -> None:
+    # Argon2 is slow by design; the hasher choice itself is tested in test_settings.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.STAFF_2FA_REQUIRED = False
+    cache.clear()
+
+
+@pytest.fixture
+def roles(db) -> None:
+    roles_sync()
+
+
+@pytest.fixture
+def staff_login(client):
+    """Sign `user` in the way the dashboard does: a session that passed the staff sign-in."""
+
+    def sign_in(user, target_client=None):
+        target = target_client or client
+        target.force_login(user)
+        session = target.session
+        session[STAFF_SESSION_KEY] = True
+        session.save()
+        return target
+
+    return sign_in
+
+
+@pytest.fixture
+def owner(roles):
+    return StaffFactory(role="Owner")
+
+
+@pytest.fixture
+def on_postgres() -> bool:
+    return connection.vendor == "postgresql"
