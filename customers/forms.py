@@ -60,6 +60,14 @@ class CodeForm(forms.Form):
     )
 
 
+class AuthenticatorCodeForm(CodeForm):
+    """The first code from a freshly scanned app (recovery codes do not exist yet)."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["code"].help_text = "The 6-digit code your authenticator app shows now."
+
+
 class PasswordConfirmForm(forms.Form):
     password = forms.CharField(
         strip=False,

@@ -19,7 +19,13 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
 from config.staff import STAFF_SESSION_KEY, second_factor_missing, staff_required
-from customers.forms import CodeForm, PasswordConfirmForm, SignInForm, StaffPasswordResetForm
+from customers.forms import (
+    AuthenticatorCodeForm,
+    CodeForm,
+    PasswordConfirmForm,
+    SignInForm,
+    StaffPasswordResetForm,
+)
 from customers.models import User
 from customers.services import (
     StaffError,
@@ -140,7 +146,7 @@ def staff_totp_setup(request: HttpRequest) -> HttpResponse:
     user = request.user
     if user.has_totp:
         return redirect("customers:staff-security")
-    form = CodeForm(request.POST or None)
+    form = AuthenticatorCodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
             codes = totp_device_confirm(user=user, code=form.cleaned_data["code"])
