@@ -185,6 +185,9 @@ LOGIN_REDIRECT_URL = "analytics:staff-home"
 # Failed logins per account and address before sign-in is refused for the window.
 LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 10, minimum=1)
 LOGIN_FAILURE_WINDOW_SECONDS = env_int("LOGIN_FAILURE_WINDOW_SECONDS", 15 * 60, minimum=60)
+# Proxies in front of the app that append to X-Forwarded-For (a load balancer: 1). Decides
+# which address login throttling counts; 0 trusts REMOTE_ADDR only.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0)
 # Roles that must turn on two-factor authentication before using the dashboard.
 STAFF_2FA_REQUIRED = env_bool("STAFF_2FA_REQUIRED", default=not DEBUG)
 STAFF_2FA_REQUIRED_ROLES = env_list("STAFF_2FA_REQUIRED_ROLES", ["Owner", "Manager"])

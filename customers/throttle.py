@@ -15,6 +15,8 @@ from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest
 
+from config.http import client_ip
+
 # An address may fail this many times the per-account limit, across accounts.
 ADDRESS_LIMIT_FACTOR = 5
 
@@ -25,7 +27,7 @@ class Throttle:
 
     @classmethod
     def for_login(cls, request: HttpRequest, email: str) -> Throttle:
-        address = request.META.get("REMOTE_ADDR", "")
+        address = client_ip(request)
         account = hashlib.sha256(email.strip().lower().encode()).hexdigest()[:32]
         return cls(keys=(f"login-fail:{account}:{address}", f"login-fail-ip:{address}"))
 

@@ -15,8 +15,14 @@ from customers.services import roles_sync
 from tests.factories import StaffFactory
 
 
+@pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     from django.conf import settings
+
+    # Browser tests last (after pytest-django's own ordering): Playwright keeps an event
+    # loop running in the main thread from its first test to the end of the session, and
+    # Django refuses database set-up from a thread with a running loop.
+    items.sort(key=lambda item: "browser" in item.nodeid.split("/"))
 
     on_postgres = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
     has_redis = bool(settings.REDIS_URL)
