@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 from celery import Celery
 
@@ -14,12 +15,12 @@ app.autodiscover_tasks()
 
 
 @app.on_after_configure.connect
-def _make_broker_folders(sender: Celery, **kwargs: object) -> None:
-    # The filesystem transport expects its folders to exist before the first message.
+def _make_local_folders(sender: Celery, **kwargs: object) -> None:
+    # Beat's schedule file and the filesystem transport's queues live under VAR_DIR, which
+    # a fresh checkout does not have; neither creates its folder itself.
+    folders = [Path(sender.conf.beat_schedule_filename).parent]
     if sender.conf.broker_url == "filesystem://":
-        from pathlib import Path
-
-        for key in ("data_folder_in", "data_folder_out", "control_folder"):
-            folder = sender.conf.broker_transport_options.get(key)
-            if folder:
-                Path(folder).mkdir(parents=True, exist_ok=True)
+        options = sender.conf.broker_transport_options
+        folders += [Path(options[key]) for key in ("data_folder_in", "control_folder")]
+    for folder in folders:
+        folder.mkdir(parents=True, exist_ok=True)

@@ -63,6 +63,8 @@ def wait_for(read: Callable[[], object], seconds: float = 60) -> object:
 
 
 def process_env(var_dir: Path, **extra: str) -> dict[str, str]:
+    # A VAR_DIR that does not exist yet, as on a fresh checkout: the processes must make it.
+    assert not var_dir.exists()
     env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
     return {**env, "VAR_DIR": str(var_dir), "WORKER_HEARTBEAT_SECONDS": "1", **extra}
 
@@ -70,12 +72,14 @@ def process_env(var_dir: Path, **extra: str) -> dict[str, str]:
 def test_embedded_broker_worker_and_beat_run_scheduled_jobs(tmp_path):
     """No REDIS_URL: beat schedules the heartbeat, a worker runs it, through files only."""
     started = timezone.now()
-    files = FileBasedCache(str(tmp_path / "cache"), {})
-    with celery(["worker", "--concurrency", "1"], ["beat"], env=process_env(tmp_path)):
+    var = tmp_path / "var"
+    env = process_env(var)
+    files = FileBasedCache(str(var / "cache"), {})
+    with celery(["worker", "--concurrency", "1"], ["beat"], env=env):
         stamp = wait_for(lambda: files.get(HEARTBEAT_CACHE_KEY))
     assert stamp, "no heartbeat: the embedded worker or beat did not run the scheduled job"
     assert datetime.fromisoformat(stamp) >= started
-    assert (tmp_path / "broker" / "queue").is_dir()
+    assert (var / "broker" / "queue").is_dir()
 
 
 @pytest.mark.redis
@@ -86,7 +90,7 @@ def test_redis_worker_runs_a_task_sent_from_here(settings, tmp_path):
     assert app.conf.broker_url.startswith("redis://")
     queue = f"test-{uuid.uuid4().hex}"  # our own queue: no other worker can take the task
     cache.delete(HEARTBEAT_CACHE_KEY)
-    env = process_env(tmp_path, REDIS_URL=settings.REDIS_URL)
+    env = process_env(tmp_path / "var", REDIS_URL=settings.REDIS_URL)
     with celery(["worker", "--concurrency", "1", "-Q", queue], env=env):
         app.send_task("config.tasks.worker_heartbeat", queue=queue)
         stamp = wait_for(lambda: cache.get(HEARTBEAT_CACHE_KEY))
@@ -97,7 +101,7 @@ def test_redis_worker_runs_a_task_sent_from_here(settings, tmp_path):
 def test_redis_beat_schedules_jobs_for_the_worker(settings, tmp_path):
     started = timezone.now()
     cache.delete(HEARTBEAT_CACHE_KEY)
-    env = process_env(tmp_path, REDIS_URL=settings.REDIS_URL)
+    env = process_env(tmp_path / "var", REDIS_URL=settings.REDIS_URL)
     with celery(["worker", "--concurrency", "1"], ["beat"], env=env):
         stamp = wait_for(
             lambda: (
