@@ -74,9 +74,14 @@ def test_embedded_broker_worker_and_beat_run_scheduled_jobs(tmp_path):
     started = timezone.now()
     var = tmp_path / "var"
     env = process_env(var)
-    files = FileBasedCache(str(var / "cache"), {})
+
+    def heartbeat() -> str | None:
+        # FileBasedCache creates its folder when built: only look once the workers wrote it.
+        cache_dir = var / "cache"
+        return cache_dir.is_dir() and FileBasedCache(str(cache_dir), {}).get(HEARTBEAT_CACHE_KEY)
+
     with celery(["worker", "--concurrency", "1"], ["beat"], env=env):
-        stamp = wait_for(lambda: files.get(HEARTBEAT_CACHE_KEY))
+        stamp = wait_for(heartbeat)
     assert stamp, "no heartbeat: the embedded worker or beat did not run the scheduled job"
     assert datetime.fromisoformat(stamp) >= started
     assert (var / "broker" / "queue").is_dir()
