@@ -19,7 +19,7 @@ def _make_local_folders(sender: Celery, **kwargs: object) -> None:
     # Beat's schedule file and the filesystem transport's queues live under VAR_DIR, which
     # a fresh checkout does not have; neither creates its folder itself.
     folders = [Path(sender.conf.beat_schedule_filename).parent]
-    if sender.conf.broker_url == "filesystem://":
+    if sender.conf.broker_url.startswith("filesystem://"):
         options = sender.conf.broker_transport_options
         folders += [Path(options[key]) for key in ("data_folder_in", "control_folder")]
     for folder in folders:

@@ -132,7 +132,7 @@ if REDIS_URL:
 else:
     # kombu's filesystem transport: messages are files under var/broker, so a real worker
     # and beat run on a machine with no broker installed. One machine only.
-    CELERY_BROKER_URL = "filesystem://"
+    CELERY_BROKER_URL = "filesystem://localhost//"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(BROKER_DIR / "queue"),
         "data_folder_out": str(BROKER_DIR / "queue"),

@@ -65,7 +65,7 @@ def test_development_defaults_need_no_services(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == (
-        '["django.db.backends.sqlite3", "filesystem://", '
+        '["django.db.backends.sqlite3", "filesystem://localhost//", '
         '"django.core.cache.backends.filebased.FileBasedCache", '
         '"django.core.mail.backends.filebased.EmailBackend"]'
     )
