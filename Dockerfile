@@ -3,7 +3,9 @@
 FROM python:3.12-slim
 
 # gunicorn reads its worker count from WEB_CONCURRENCY when --workers is not given.
-ENV PYTHONDONTWRITEBYTECODE=1 \
+# DEBUG=false: the image is for deployments; run it without SECRET_KEY and it refuses to start.
+ENV DEBUG=false \
+    PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \

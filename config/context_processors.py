@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.http import HttpRequest
 
-from config.staff import staff_nav_for
+from config.staff import STAFF_SESSION_KEY, staff_nav_for
 
 
 def store(request: HttpRequest) -> dict[str, object]:
@@ -12,7 +12,8 @@ def store(request: HttpRequest) -> dict[str, object]:
         "page_base": "storefront/base.html",
     }
     user = getattr(request, "user", None)
-    if request.path.startswith("/dashboard/") and user is not None and user.is_staff:
+    staff_session = hasattr(request, "session") and request.session.get(STAFF_SESSION_KEY)
+    if request.path.startswith("/dashboard/") and user is not None and staff_session:
         context["staff_nav"] = staff_nav_for(user, request.path)
         # Error pages inside the dashboard keep the dashboard's navigation.
         context["page_base"] = "staff/base.html"

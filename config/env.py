@@ -14,16 +14,20 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from django.core.exceptions import ImproperlyConfigured
 
 _TRUE = {"1", "true", "yes", "on"}
-_FALSE = {"0", "false", "no", "off", ""}
+_FALSE = {"0", "false", "no", "off"}
+
+
+# An empty value counts as unset everywhere: `STAFF_2FA_REQUIRED=` in an .env file must
+# mean "the default", not "false".
 
 
 def env_str(name: str, default: str = "") -> str:
-    return os.environ.get(name, default).strip()
+    return os.environ.get(name, "").strip() or default
 
 
 def env_bool(name: str, default: bool) -> bool:
-    raw = os.environ.get(name)
-    if raw is None:
+    raw = os.environ.get(name, "")
+    if not raw.strip():
         return default
     value = raw.strip().lower()
     if value in _TRUE:
@@ -47,8 +51,8 @@ def env_int(name: str, default: int, *, minimum: int | None = None) -> int:
 
 
 def env_list(name: str, default: list[str]) -> list[str]:
-    raw = os.environ.get(name)
-    if raw is None:
+    raw = os.environ.get(name, "")
+    if not raw.strip():
         return default
     return [item.strip() for item in raw.split(",") if item.strip()]
 

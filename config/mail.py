@@ -6,16 +6,20 @@ from collections.abc import Mapping, Sequence
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.template.loader import render_to_string
+from django.template import Context
+from django.template.loader import get_template, render_to_string
+
+
+def _render_text(name: str, context: Mapping[str, object]) -> str:
+    # Plain text is not HTML: "Ben & Jerry's" must not arrive as "Ben &amp; Jerry&#x27;s".
+    return get_template(name).template.render(Context(dict(context), autoescape=False))
 
 
 def render_email(template: str, context: Mapping[str, object]) -> tuple[str, str, str]:
     """Render emails/<template>/subject.txt, body.txt and body.html with `context`."""
     full_context = {"store_name": settings.STORE_NAME, "site_url": settings.SITE_URL, **context}
-    subject = render_to_string(f"emails/{template}/subject.txt", full_context)
-    # A newline in a subject would let a template inject headers; mail clients show one line.
-    subject = " ".join(subject.split())
-    text = render_to_string(f"emails/{template}/body.txt", full_context)
+    subject = " ".join(_render_text(f"emails/{template}/subject.txt", full_context).split())
+    text = _render_text(f"emails/{template}/body.txt", full_context)
     html = render_to_string(f"emails/{template}/body.html", full_context)
     return subject, text, html
 

@@ -42,6 +42,9 @@ SITE_URL = env_str("SITE_URL", "http://localhost:8000").rstrip("/")
 STORE_NAME = env_str("STORE_NAME", "Northwind Supply")
 
 INSTALLED_APPS = [
+    # Before django.contrib.auth so that its createsuperuser command is replaced (staff are
+    # created with a role: createstaff).
+    "customers",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -51,10 +54,10 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django.forms",
     "django_htmx",
-    # Project apps, lowest layer first (see DESIGN.md); seed_demo seeds them in this order.
+    # Project apps, lowest layer first (see DESIGN.md); seed_demo seeds them in this order
+    # (customers, listed above, comes first: nothing it seeds needs another app).
     "config",
     "catalog",
-    "customers",
     "inventory",
     "orders",
     "fulfillment",
@@ -73,6 +76,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "config.middleware.StyledMethodNotAllowedMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -192,6 +196,8 @@ TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0)
 STAFF_2FA_REQUIRED = env_bool("STAFF_2FA_REQUIRED", default=not DEBUG)
 STAFF_2FA_REQUIRED_ROLES = env_list("STAFF_2FA_REQUIRED_ROLES", ["Owner", "Manager"])
 PASSWORD_RESET_TIMEOUT = 60 * 60 * 3
+# A staff sign-in lasts this long (shoppers keep SESSION_COOKIE_AGE).
+STAFF_SESSION_SECONDS = env_int("STAFF_SESSION_SECONDS", 12 * 60 * 60, minimum=300)
 
 SESSION_COOKIE_AGE = 60 * 60 * 24 * 14
 SESSION_COOKIE_HTTPONLY = True

@@ -16,6 +16,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
+from django.utils.cache import add_never_cache_headers
 
 from config.htmx import redirect_for
 
@@ -86,15 +87,6 @@ def staff_nav_for(user: object, current_path: str) -> list[dict[str, object]]:
     return entries
 
 
-def second_factor_missing(user: object) -> bool:
-    """True when a setting makes two-factor mandatory for one of the user's roles and it is off."""
-    if not settings.STAFF_2FA_REQUIRED or user.has_totp:
-        return False
-    if user.is_superuser:
-        return True
-    return user.groups.filter(name__in=settings.STAFF_2FA_REQUIRED_ROLES).exists()
-
-
 def _login_redirect(request: HttpRequest) -> HttpResponse:
     query = urlencode({"next": request.get_full_path()})
     return redirect_for(request, f"{reverse(settings.LOGIN_URL)}?{query}")
@@ -104,7 +96,9 @@ def staff_required(permission: str, *, setup_step: bool = False) -> Callable[[Vi
     """Let through a signed-in staff member holding `permission`; 403 for other staff.
 
     `setup_step` marks the pages a new staff member must reach before anything else
-    (changing a one-time password, turning on two-factor authentication).
+    (changing a one-time password, turning on two-factor authentication). What the
+    user must do is asked of the user model (`needs_second_factor_setup`), so this
+    module needs no app.
     """
 
     def decorator(view: View) -> View:
@@ -121,11 +115,14 @@ def staff_required(permission: str, *, setup_step: bool = False) -> Callable[[Vi
             if not setup_step:
                 if user.password_change_required:
                     return redirect_for(request, reverse("customers:staff-password-change"))
-                if second_factor_missing(user):
+                if user.needs_second_factor_setup():
                     return redirect_for(request, reverse("customers:staff-totp-setup"))
             if not user.has_perm(permission):
                 raise PermissionDenied(f"Your role does not include {permission}.")
-            return view(request, *args, **kwargs)
+            response = view(request, *args, **kwargs)
+            # Staff pages hold customer data: no cache, so Back after sign-out shows nothing.
+            add_never_cache_headers(response)
+            return response
 
         wrapper.staff_permission = permission  # read by the test that walks every URL
         return wrapper

@@ -1,14 +1,19 @@
-"""Validation of what a person typed into sign-in, password and two-factor forms."""
+"""Validation of what a person typed into sign-in, password and two-factor forms.
+
+Every form that checks a secret counts the attempt against a throttle first.
+"""
 
 from __future__ import annotations
 
 from django import forms
 from django.contrib.auth import authenticate
-from django.contrib.auth.forms import PasswordResetForm
+from django.contrib.auth.forms import PasswordChangeForm, PasswordResetForm, SetPasswordForm
+from django.db import transaction
 from django.http import HttpRequest
 
-from config.mail import send_templated_email
 from customers.models import User
+from customers.services import user_password_set
+from customers.tasks import staff_password_reset_send_task
 from customers.throttle import Throttle, retry_message
 
 WRONG_CREDENTIALS = "That email and password do not match an account."
@@ -17,8 +22,9 @@ WRONG_CREDENTIALS = "That email and password do not match an account."
 class SignInForm(forms.Form):
     """Email and password, throttled per account and address.
 
-    With `staff=True` only active staff get through; everyone else sees the same
-    message as for a wrong password, so the form does not reveal who is staff.
+    `staff=True` (the dashboard) lets only active staff through; everyone else sees the
+    wrong-password message, so the form does not reveal who is staff. The storefront
+    (`staff=False`) turns staff away: their accounts need the dashboard's second factor.
     """
 
     email = forms.EmailField(widget=forms.EmailInput(attrs={"autocomplete": "username"}))
@@ -37,15 +43,18 @@ class SignInForm(forms.Form):
         email, password = cleaned.get("email"), cleaned.get("password")
         if not email or not password:
             return cleaned
-        throttle = Throttle.for_login(self.request, email)
-        wait = throttle.retry_after()
+        throttle = Throttle.for_password(self.request, email)
+        wait = throttle.hit()
         if wait:
             raise forms.ValidationError(retry_message(wait), code="throttled")
         user = authenticate(self.request, email=email, password=password)
         if user is None or (self.staff and not user.is_staff):
-            throttle.record_failure()
             raise forms.ValidationError(WRONG_CREDENTIALS, code="invalid_login")
-        throttle.reset_account()
+        throttle.succeeded()
+        if user.is_staff and not self.staff:
+            raise forms.ValidationError(
+                "This is a staff account: sign in on the dashboard.", code="staff_account"
+            )
         self.user = user
         return cleaned
 
@@ -68,6 +77,16 @@ class AuthenticatorCodeForm(CodeForm):
         self.fields["code"].help_text = "The 6-digit code your authenticator app shows now."
 
 
+def _check_current_password(user: User, password: str) -> None:
+    """Re-checks of a signed-in user's password are throttled too: a stolen session must
+    not become an unlimited password oracle."""
+    wait = Throttle.for_second_factor(user.pk).hit()
+    if wait:
+        raise forms.ValidationError(retry_message(wait), code="throttled")
+    if not user.check_password(password):
+        raise forms.ValidationError("That is not your current password.", code="wrong_password")
+
+
 class PasswordConfirmForm(forms.Form):
     password = forms.CharField(
         strip=False,
@@ -81,24 +100,51 @@ class PasswordConfirmForm(forms.Form):
 
     def clean_password(self) -> str:
         password = self.cleaned_data["password"]
-        if not self.user.check_password(password):
-            raise forms.ValidationError("That is not your current password.")
+        _check_current_password(self.user, password)
         return password
 
 
+class StaffSetPasswordForm(SetPasswordForm):
+    """Saves through the service, which also spends a one-time password."""
+
+    def save(self, commit: bool = True) -> User:
+        user_password_set(user=self.user, password=self.cleaned_data["new_password1"])
+        return self.user
+
+
+class StaffPasswordChangeForm(StaffSetPasswordForm, PasswordChangeForm):
+    def clean_old_password(self) -> str:
+        old_password = self.cleaned_data["old_password"]
+        _check_current_password(self.user, old_password)
+        return old_password
+
+
 class StaffPasswordResetForm(PasswordResetForm):
-    """Sends dashboard reset links to staff only, through the project's templated mail."""
+    """Reset links for staff only, throttled, and mailed by a worker after the response.
+
+    The answer is the same for any address, and sending happens off the request, so
+    neither the reply nor its timing tells whether an address belongs to staff.
+    """
+
+    def __init__(self, *args: object, request: HttpRequest | None = None, **kwargs: object):
+        super().__init__(*args, **kwargs)
+        self.request = request
+
+    def clean_email(self) -> str:
+        email = self.cleaned_data["email"]
+        if self.request is not None:
+            wait = Throttle.for_password_reset(self.request, email).hit()
+            if wait:
+                raise forms.ValidationError(retry_message(wait), code="throttled")
+        return email
 
     def get_users(self, email: str):
-        return (user for user in super().get_users(email) if user.is_staff)
+        # Unlike Django's form, staff invited without a password (createstaff
+        # --reset-link) may ask again when their first link has expired.
+        return User.objects.filter(email__iexact=email, is_active=True, is_staff=True)
 
-    def send_mail(
-        self,
-        subject_template_name: str,
-        email_template_name: str,
-        context: dict,
-        from_email: str | None,
-        to_email: str,
-        html_email_template_name: str | None = None,
-    ) -> None:
-        send_templated_email(template="staff_password_reset", to=[to_email], context=context)
+    def save(self, *args: object, **kwargs: object) -> None:
+        for user in self.get_users(self.cleaned_data["email"]):
+            transaction.on_commit(
+                lambda user_id=user.pk: staff_password_reset_send_task.delay(user_id)
+            )

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
 from django.db.models.functions import Lower
@@ -67,6 +68,15 @@ class User(AbstractBaseUser, PermissionsMixin):
     def has_totp(self) -> bool:
         device = getattr(self, "totp_device", None)
         return device is not None and device.confirmed_at is not None
+
+    def needs_second_factor_setup(self) -> bool:
+        """True when a setting makes two-factor mandatory for one of this user's roles
+        (or for superusers) and it is not on yet."""
+        if not settings.STAFF_2FA_REQUIRED or self.has_totp:
+            return False
+        if self.is_superuser:
+            return True
+        return self.groups.filter(name__in=settings.STAFF_2FA_REQUIRED_ROLES).exists()
 
     @property
     def role_names(self) -> list[str]:

@@ -10,7 +10,6 @@ import hmac
 import secrets
 
 import pyotp
-from django.conf import settings
 from django.contrib.auth.models import Group, Permission
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
@@ -18,9 +17,10 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 
-from config.staff import second_factor_missing
+from config.mail import send_templated_email
 from customers.models import RecoveryCode, TOTPDevice, User
 from customers.roles import PROJECT_APPS, ROLES, role_grants
+from customers.selectors import staff_password_reset_url
 
 RECOVERY_CODE_COUNT = 10
 
@@ -65,13 +65,13 @@ def staff_create(
     Without `password`, a one-time password is generated and returned: the member must
     change it at first sign-in. Raises StaffError for an unknown role or a taken email.
     """
+    email = email.strip().lower()
     if role not in ROLES:
         raise StaffError(f"Unknown role {role!r}; choose one of {', '.join(ROLES)}.")
     try:
         validate_email(email)
     except ValidationError:
         raise StaffError(f"{email!r} is not an email address.") from None
-    email = email.strip().lower()
     if User.objects.filter(email__iexact=email).exists():
         raise StaffError(f"A user with the email {email} already exists.")
     group = Group.objects.filter(name=role).first()
@@ -93,11 +93,36 @@ def staff_create(
     return user, one_time
 
 
-def password_changed(*, user: User) -> None:
-    """Called after a user sets a password of their own: a one-time password is spent."""
-    if user.password_change_required:
-        user.password_change_required = False
-        user.save(update_fields=["password_change_required"])
+@transaction.atomic
+def staff_invite(*, email: str, role: str, full_name: str = "") -> User:
+    """Create a staff member with no password yet; they choose one through a reset link
+    (selectors.staff_password_reset_url), and can ask for a new link when it expires."""
+    user, _ = staff_create(email=email, role=role, full_name=full_name)
+    user.set_unusable_password()
+    user.password_change_required = False
+    user.save(update_fields=["password", "password_change_required"])
+    return user
+
+
+@transaction.atomic
+def user_password_set(*, user: User, password: str) -> None:
+    """Set a password the user chose (already validated); spends a one-time password."""
+    user.set_password(password)
+    user.password_change_required = False
+    user.save(update_fields=["password", "password_change_required"])
+
+
+def staff_password_reset_send(*, user_id: int) -> bool:
+    """Mail a reset link to the staff member `user_id`; False if there is none to mail."""
+    user = User.objects.filter(pk=user_id, is_active=True, is_staff=True).first()
+    if user is None:
+        return False
+    send_templated_email(
+        template="staff_password_reset",
+        to=[user.email],
+        context={"email": user.email, "reset_url": staff_password_reset_url(user=user)},
+    )
+    return True
 
 
 # --- Two-factor authentication ---------------------------------------------------------------
@@ -137,12 +162,6 @@ def totp_device_start(*, user: User, fresh: bool = False) -> TOTPDevice:
     device.last_used_step = 0
     device.save()
     return device
-
-
-def totp_provisioning_uri(*, device: TOTPDevice) -> str:
-    return pyotp.TOTP(device.secret).provisioning_uri(
-        name=device.user.email, issuer_name=settings.STORE_NAME
-    )
 
 
 def _accept_code(device: TOTPDevice, code: str) -> bool:
@@ -201,16 +220,12 @@ def recovery_codes_regenerate(*, user: User) -> list[str]:
     return _new_recovery_codes(user)
 
 
-def recovery_codes_left(*, user: User) -> int:
-    return RecoveryCode.objects.filter(user=user, used_at__isnull=True).count()
-
-
 @transaction.atomic
 def totp_device_remove(*, user: User) -> None:
     """Turn two-factor off, unless a setting makes it mandatory for the user's role."""
     TOTPDevice.objects.filter(user=user).delete()
     RecoveryCode.objects.filter(user=user).delete()
     user._state.fields_cache.pop("totp_device", None)
-    if second_factor_missing(user):
+    if user.needs_second_factor_setup():
         # Roll back: the role may not go without it.
         raise StaffError("Your role must use two-factor authentication; it cannot be turned off.")

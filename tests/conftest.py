@@ -6,10 +6,13 @@ otherwise; tests marked `postgres` are skipped on SQLite with the reason printed
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 from django.core.cache import cache
 from django.db import connection
 
+from config.celery import app as celery_app
 from config.staff import STAFF_SESSION_KEY
 from customers.services import roles_sync
 from tests.factories import StaffFactory
@@ -34,11 +37,17 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 @pytest.fixture(autouse=True)
-def _fast_and_isolated(settings) -> None:
+def _fast_and_isolated(settings) -> Iterator[None]:
     # Argon2 is slow by design; the hasher choice itself is tested in test_settings.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.STAFF_2FA_REQUIRED = False
     cache.clear()
+    # Tasks run inline, when their transaction commits (tests that need on_commit use
+    # django_capture_on_commit_callbacks); real workers are tested in test_celery_workers.
+    celery_app.conf.task_always_eager = True
+    celery_app.conf.task_eager_propagates = True
+    yield
+    celery_app.conf.task_always_eager = False
 
 
 @pytest.fixture

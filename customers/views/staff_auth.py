@@ -9,7 +9,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout, update_session_auth_hash
 from django.contrib.auth import views as auth_views
-from django.contrib.auth.forms import PasswordChangeForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
@@ -18,31 +17,33 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
-from config.staff import STAFF_SESSION_KEY, second_factor_missing, staff_required
+from config.staff import STAFF_SESSION_KEY, staff_required
 from customers.forms import (
     AuthenticatorCodeForm,
     CodeForm,
     PasswordConfirmForm,
     SignInForm,
+    StaffPasswordChangeForm,
     StaffPasswordResetForm,
+    StaffSetPasswordForm,
 )
 from customers.models import User
+from customers.selectors import recovery_codes_left, totp_provisioning_uri
 from customers.services import (
     StaffError,
-    password_changed,
-    recovery_codes_left,
     recovery_codes_regenerate,
     second_factor_verify,
     totp_device_confirm,
     totp_device_remove,
     totp_device_start,
-    totp_provisioning_uri,
 )
 from customers.throttle import Throttle, retry_message
 
 PENDING_KEY = "staff_pending_second_factor"
 # How long the password step stays good while the member finds their phone.
 PENDING_SECONDS = 300
+# Wrong codes allowed in one pending sign-in before the password must be entered again.
+PENDING_ATTEMPTS = 5
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 
 
@@ -57,6 +58,8 @@ def _next_url(request: HttpRequest, candidate: str | None) -> str:
 def _complete_sign_in(request: HttpRequest, user: User) -> None:
     login(request, user, backend=MODEL_BACKEND)
     request.session[STAFF_SESSION_KEY] = True
+    # A staff session is shorter than a shopper's: it opens every customer's data.
+    request.session.set_expiry(settings.STAFF_SESSION_SECONDS)
 
 
 @never_cache
@@ -88,17 +91,23 @@ def staff_login_verify(request: HttpRequest) -> HttpResponse:
         return redirect("customers:staff-login")
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        throttle = Throttle.for_login(request, user.email)
-        wait = throttle.retry_after()
+        throttle = Throttle.for_second_factor(user.pk)
+        wait = throttle.hit()
         if wait:
             form.add_error(None, retry_message(wait))
         elif second_factor_verify(user=user, code=form.cleaned_data["code"]):
+            throttle.succeeded()
             del request.session[PENDING_KEY]
             _complete_sign_in(request, user)
             return redirect(pending["next"])
         else:
-            throttle.record_failure()
-            form.add_error("code", "That code is not valid. Codes change every 30 seconds.")
+            pending["failures"] = pending.get("failures", 0) + 1
+            if pending["failures"] >= PENDING_ATTEMPTS:
+                del request.session[PENDING_KEY]
+                messages.error(request, "Too many wrong codes. Sign in again.")
+                return redirect("customers:staff-login")
+            request.session[PENDING_KEY] = pending
+            form.add_error("code", "That code is not valid. Check it and try again.")
     return render(request, "customers/staff/login_verify.html", {"form": form})
 
 
@@ -113,10 +122,9 @@ def staff_logout(request: HttpRequest) -> HttpResponse:
 @sensitive_post_parameters()
 @require_http_methods(["GET", "POST"])
 def staff_password_change(request: HttpRequest) -> HttpResponse:
-    form = PasswordChangeForm(request.user, request.POST or None)
+    form = StaffPasswordChangeForm(request.user, request.POST or None)
     if request.method == "POST" and form.is_valid():
         user = form.save()
-        password_changed(user=user)
         update_session_auth_hash(request, user)
         messages.success(request, "Your password is changed.")
         return redirect("customers:staff-security")
@@ -127,7 +135,7 @@ def _security_context(request: HttpRequest, **extra: object) -> dict[str, object
     user = request.user
     return {
         "two_factor_on": user.has_totp,
-        "two_factor_required": user.has_totp is False and second_factor_missing(user),
+        "two_factor_required": user.needs_second_factor_setup(),
         "codes_left": recovery_codes_left(user=user) if user.has_totp else 0,
         "password_form": PasswordConfirmForm(user=user),
         **extra,
@@ -161,7 +169,7 @@ def staff_totp_setup(request: HttpRequest) -> HttpResponse:
         "form": form,
         "secret": device.secret,
         "qr_data_uri": segno.make(uri, error="m").svg_data_uri(scale=5, border=2),
-        "required": second_factor_missing(user),
+        "required": user.needs_second_factor_setup(),
     }
     return render(request, "customers/staff/totp_setup.html", context)
 
@@ -198,28 +206,26 @@ def staff_totp_remove(request: HttpRequest) -> HttpResponse:
     return redirect("customers:staff-security")
 
 
-# Password reset by email: Django's views, our templates and the staff-only form.
-staff_password_reset = auth_views.PasswordResetView.as_view(
-    template_name="customers/staff/password_reset.html",
-    form_class=StaffPasswordResetForm,
-    success_url=reverse_lazy("customers:staff-password-reset-done"),
-)
+# Password reset by email: Django's views, our templates, and forms that throttle, mail
+# through a worker and save through the service.
+class StaffPasswordReset(auth_views.PasswordResetView):
+    template_name = "customers/staff/password_reset.html"
+    form_class = StaffPasswordResetForm
+    success_url = reverse_lazy("customers:staff-password-reset-done")
+
+    def get_form_kwargs(self) -> dict:
+        return {**super().get_form_kwargs(), "request": self.request}
+
+
+staff_password_reset = StaffPasswordReset.as_view()
 staff_password_reset_done = auth_views.PasswordResetDoneView.as_view(
     template_name="customers/staff/password_reset_done.html"
 )
-
-
-class StaffPasswordResetConfirm(auth_views.PasswordResetConfirmView):
-    template_name = "customers/staff/password_reset_confirm.html"
-    success_url = reverse_lazy("customers:staff-password-reset-complete")
-
-    def form_valid(self, form):
-        response = super().form_valid(form)
-        password_changed(user=form.user)
-        return response
-
-
-staff_password_reset_confirm = StaffPasswordResetConfirm.as_view()
+staff_password_reset_confirm = auth_views.PasswordResetConfirmView.as_view(
+    template_name="customers/staff/password_reset_confirm.html",
+    form_class=StaffSetPasswordForm,
+    success_url=reverse_lazy("customers:staff-password-reset-complete"),
+)
 staff_password_reset_complete = auth_views.PasswordResetCompleteView.as_view(
     template_name="customers/staff/password_reset_complete.html"
 )

@@ -92,6 +92,8 @@ def test_redis_worker_runs_a_task_sent_from_here(settings, tmp_path):
     """A task sent by this process through Redis is run by a real worker, which writes Redis."""
     from config.celery import app
 
+    app.conf.task_always_eager = False  # really send it (conftest restores its own value)
+
     assert app.conf.broker_url.startswith("redis://")
     queue = f"test-{uuid.uuid4().hex}"  # our own queue: no other worker can take the task
     cache.delete(HEARTBEAT_CACHE_KEY)

@@ -1,7 +1,15 @@
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from config.env import env_bool, env_database, env_int, env_list, env_mailer, env_redis_url
+from config.env import (
+    env_bool,
+    env_database,
+    env_int,
+    env_list,
+    env_mailer,
+    env_redis_url,
+    env_str,
+)
 
 
 @pytest.mark.parametrize(("raw", "expected"), [("1", True), ("yes", True), ("off", False)])
@@ -90,3 +98,12 @@ def test_email_url_refuses_bad_values(monkeypatch, tmp_path, raw):
     monkeypatch.setenv("EMAIL_URL", raw)
     with pytest.raises(ImproperlyConfigured, match="EMAIL_URL"):
         env_mailer(debug=True, file_path=tmp_path)
+
+
+def test_an_empty_value_means_the_default(monkeypatch):
+    monkeypatch.setenv("FLAG", "")
+    monkeypatch.setenv("NAME", "  ")
+    monkeypatch.setenv("HOSTS", "")
+    assert env_bool("FLAG", default=True) is True
+    assert env_str("NAME", "fallback") == "fallback"
+    assert env_list("HOSTS", ["a"]) == ["a"]

@@ -20,12 +20,32 @@ def test_createstaff_prints_a_one_time_password_that_must_be_changed(roles, caps
     assert user.role_names == ["Support"]
 
 
-def test_createstaff_can_print_a_reset_link_instead(roles, capsys, settings):
+def test_createstaff_reset_link_lets_the_new_member_choose_a_password(
+    roles, capsys, settings, client
+):
     call_command("createstaff", "linked@example.com", "--role", "Warehouse", "--reset-link")
     out = capsys.readouterr().out
-    assert f"{settings.SITE_URL}/dashboard/password-reset/" in out
     assert "One-time password" not in out
-    assert not User.objects.get(email="linked@example.com").has_usable_password()
+    user = User.objects.get(email="linked@example.com")
+    assert not user.has_usable_password()
+    link = out.split("hours: ")[1].split()[0]
+    assert link.startswith(f"{settings.SITE_URL}/dashboard/password-reset/")
+    form_page = client.get(link.removeprefix(settings.SITE_URL), follow=True)
+    new = "warehouse-passphrase-1"
+    client.post(form_page.redirect_chain[-1][0], {"new_password1": new, "new_password2": new})
+    user.refresh_from_db()
+    assert user.check_password(new)
+
+
+def test_createstaff_trims_the_email(roles):
+    call_command("createstaff", "  Spaced@Example.com ", "--role", "Support")
+    assert User.objects.filter(email="spaced@example.com").exists()
+
+
+def test_createsuperuser_points_to_createstaff():
+    with pytest.raises(CommandError, match="createstaff EMAIL --role Owner"):
+        call_command("createsuperuser", "--noinput", "--email", "root@example.com")
+    assert not User.objects.exists()
 
 
 def test_createstaff_refuses_a_taken_email_and_changes_nothing(roles):

@@ -72,7 +72,7 @@ def test_sign_in_with_totp_asks_for_the_code(client, roles):
     assert response["Location"] == "/dashboard/login/verify/"
     assert client.get("/dashboard/").status_code == 302  # not in yet
     response = client.post("/dashboard/login/verify/", {"code": "123456"})
-    assert "That code is not valid" in response.text
+    assert "That code is not valid. Check it and try again." in response.text
     response = client.post("/dashboard/login/verify/", {"code": current_code(device, 1)})
     assert response["Location"] == "/dashboard/"
     assert client.get("/dashboard/").status_code == 200
@@ -101,14 +101,30 @@ def test_codes_are_stored_hashed(roles):
     assert not stored & set(codes)
 
 
-def test_the_verify_step_is_throttled(client, roles, settings):
+def test_five_wrong_codes_end_the_pending_sign_in(client, roles):
+    user = StaffFactory(role="Manager")
+    enable_totp(user)
+    client.post("/dashboard/login/", {"email": user.email, "password": PASSWORD})
+    for _ in range(4):
+        assert client.post("/dashboard/login/verify/", {"code": "000000"}).status_code == 200
+    response = client.post("/dashboard/login/verify/", {"code": "000000"})
+    assert response["Location"] == "/dashboard/login/"
+    assert client.get("/dashboard/login/verify/")["Location"] == "/dashboard/login/"
+
+
+def test_re_entering_the_password_buys_no_fresh_code_guesses(client, roles, settings):
+    """The code counter is per account and the password step never clears it."""
     user = StaffFactory(role="Manager")
     device, _ = enable_totp(user)
+    guesses = 0
+    while guesses < settings.LOGIN_FAILURE_LIMIT:
+        client.post("/dashboard/login/", {"email": user.email, "password": PASSWORD})
+        for _ in range(3):
+            client.post("/dashboard/login/verify/", {"code": "000000"})
+            guesses += 1
     client.post("/dashboard/login/", {"email": user.email, "password": PASSWORD})
-    for _ in range(settings.LOGIN_FAILURE_LIMIT):
-        client.post("/dashboard/login/verify/", {"code": "000000"})
     response = client.post("/dashboard/login/verify/", {"code": current_code(device)})
-    assert "Too many failed sign-in attempts" in response.text
+    assert "Too many failed attempts" in response.text
     assert client.get("/dashboard/").status_code == 302
 
 

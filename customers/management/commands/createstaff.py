@@ -1,12 +1,9 @@
 from django.conf import settings
-from django.contrib.auth.tokens import default_token_generator
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.urls import reverse
-from django.utils.encoding import force_bytes
-from django.utils.http import urlsafe_base64_encode
 
 from customers.roles import ROLES
-from customers.services import StaffError, staff_create
+from customers.selectors import staff_password_reset_url
+from customers.services import StaffError, staff_create, staff_invite
 
 
 class Command(BaseCommand):
@@ -23,22 +20,20 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: object, **options: object) -> None:
+        email, role, name = options["email"], options["role"], options["name"]
         try:
-            user, one_time = staff_create(
-                email=options["email"], role=options["role"], full_name=options["name"]
-            )
+            if options["reset_link"]:
+                user, one_time = staff_invite(email=email, role=role, full_name=name), None
+            else:
+                user, one_time = staff_create(email=email, role=role, full_name=name)
         except StaffError as err:
             raise CommandError(str(err)) from None
-        self.stdout.write(self.style.SUCCESS(f"Created {user.email} as {options['role']}."))
-        if options["reset_link"]:
-            user.set_unusable_password()
-            user.password_change_required = False
-            user.save(update_fields=["password", "password_change_required"])
-            uid = urlsafe_base64_encode(force_bytes(user.pk))
-            token = default_token_generator.make_token(user)
-            path = reverse("customers:staff-password-reset-confirm", args=[uid, token])
+        self.stdout.write(self.style.SUCCESS(f"Created {user.email} as {role}."))
+        if one_time is None:
             hours = settings.PASSWORD_RESET_TIMEOUT // 3600
-            self.stdout.write(f"Choose a password within {hours} hours: {settings.SITE_URL}{path}")
+            url = staff_password_reset_url(user=user)
+            self.stdout.write(f"Choose a password within {hours} hours: {url}")
+            self.stdout.write("An expired link can be renewed with 'Forgot your password?'.")
         else:
             self.stdout.write(f"One-time password: {one_time}")
             self.stdout.write("It must be changed at the first sign-in.")
