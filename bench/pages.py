@@ -56,8 +56,6 @@ def run(count: int, capture, connection) -> None:
 
     roles_sync()
     manager, _ = staff_create(email="bench@example.com", role="Manager", password="bench-pass-12c")
-    manager.password_change_required = False
-    manager.save()
     staff = Client()
     staff.force_login(manager)
     session = staff.session

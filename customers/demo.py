@@ -6,10 +6,9 @@ import random
 from collections.abc import Callable
 
 from django.contrib.auth.hashers import make_password
-from django.contrib.auth.models import Group
 
 from customers.models import User
-from customers.services import roles_sync
+from customers.services import roles_sync, staff_create
 
 DEMO_STAFF_PASSWORD = "demo-staff-password"  # noqa: S105 - published on purpose, DEBUG only
 DEMO_SHOPPER_PASSWORD = "demo-shopper"  # noqa: S105
@@ -68,13 +67,8 @@ SHOPPER_COUNT = 40
 def seed(*, log: Callable[[str], object]) -> None:
     roles_sync()
     for email, name, role in DEMO_STAFF:
-        user, created = User.objects.get_or_create(
-            email=email, defaults={"full_name": name, "is_staff": True}
-        )
-        if created:
-            user.set_password(DEMO_STAFF_PASSWORD)
-            user.save(update_fields=["password"])
-        user.groups.add(Group.objects.get(name=role))
+        if not User.objects.filter(email=email).exists():
+            staff_create(email=email, role=role, full_name=name, password=DEMO_STAFF_PASSWORD)
 
     rng = random.Random(20261122)  # noqa: S311 - demo names, not secrets
     existing = set(User.objects.filter(is_staff=False).values_list("email", flat=True))

@@ -143,20 +143,19 @@ def _new_recovery_codes(user: User) -> list[str]:
 
 
 @transaction.atomic
-def totp_device_start(*, user: User, fresh: bool = False) -> TOTPDevice:
+def totp_device_start(*, user: User) -> TOTPDevice:
     """Give `user` a secret to scan; it protects nothing until confirmed with a code.
 
-    An unconfirmed secret is reused (reloading the page must not invalidate what the
-    phone just scanned) unless `fresh`. A confirmed device is never replaced here:
-    turning it off is a separate, deliberate step.
+    An unconfirmed secret is reused: reloading the page must not invalidate what the
+    phone just scanned. A confirmed device is never replaced here: turning it off is a
+    separate, deliberate step (and turning it on again then brings a new secret).
     """
     device = TOTPDevice.objects.select_for_update().filter(user=user).first()
     if device is not None and device.confirmed_at is not None:
         raise StaffError("Two-factor authentication is already on.")
-    if device is not None and not fresh:
+    if device is not None:
         return device
-    if device is None:
-        device = TOTPDevice(user=user)
+    device = TOTPDevice(user=user)
     device.secret = pyotp.random_base32()
     device.created_at = timezone.now()
     device.last_used_step = 0

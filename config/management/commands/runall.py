@@ -83,7 +83,7 @@ class Command(BaseCommand):
 
     def _banner(self, addr: str) -> None:
         base = f"http://{addr}"
-        broker = "Redis" if settings.REDIS_URL else "embedded (files under var/broker)"
+        broker = "Redis" if settings.REDIS_URL else f"embedded (files in {settings.BROKER_DIR})"
         database = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
         lines = [
             "",
