@@ -30,11 +30,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                 item.add_marker(pytest.mark.skip(reason="Chromium is not installed"))
 
 
-@pytest.fixture(autouse=True, scope="package")
+@pytest.fixture(autouse=True, scope="session")
 def _allow_orm_beside_playwright() -> Iterator[None]:
     # Playwright's sync API runs an event loop in the test thread, and Django refuses ORM
-    # calls (fixtures' database set-up included) from a thread with a running loop.
-    # Only while these tests run: a deployment must never have it.
+    # calls (the test database's creation included) from a thread with a running loop.
+    # Session-scoped so it precedes Playwright and the database set-up; set only once the
+    # first browser test starts, and tests/conftest.py runs the browser tests last.
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
         yield

@@ -69,6 +69,8 @@ def test_staff_turns_on_two_factor_and_signs_in_with_a_code(
     recovery = page.locator(".codes code").first.inner_text()
 
     page.get_by_role("link", name="I have saved them").click()
+    expect(page.get_by_text("10 recovery codes left")).to_be_visible()
+    screenshot(page, "staff-security-desktop")
     page.get_by_role("button", name="Sign out").click()
     page.get_by_label("Email").fill(manager.email)
     page.get_by_label("Password").fill(PASSWORD)
@@ -99,3 +101,22 @@ def test_shopper_opens_the_home_page(page: Page, live_server, screenshot, size, 
     page.keyboard.press("Enter")
     expect(page.get_by_role("heading", name="Results for “linen”")).to_be_visible()
     screenshot(page, f"storefront-search-{size}")
+
+
+@pytest.mark.parametrize(("size", "viewport"), [("desktop", DESKTOP), ("phone", PHONE)])
+def test_a_role_without_access_gets_a_clear_403(
+    page: Page, live_server, transactional_db, screenshot, size, viewport
+):
+    roles_sync()
+    StaffFactory(email="ines@example.com", role="Warehouse")
+    page.set_viewport_size(viewport)
+    page.goto(f"{live_server.url}/dashboard/login/?next=/dashboard/marketing/")
+    page.get_by_label("Email").fill("ines@example.com")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="You don't have access to this page")).to_be_visible()
+    nav = page.get_by_role("navigation", name="Dashboard")
+    expect(nav.get_by_role("link", name="Inventory")).to_be_visible()
+    expect(nav.get_by_role("link", name="Marketing")).to_have_count(0)
+    assert_no_horizontal_scroll(page)
+    screenshot(page, f"staff-403-{size}")
