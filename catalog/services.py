@@ -1,1 +1,241 @@
-"""Writes for catalog: `<entity>_<verb>(*, ...)` functions, each in its own transaction."""
+"""Writes to the catalog: `<entity>_<verb>(*, ...)`, each in its own transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import Max, Min
+from django.utils import timezone
+from django.utils.text import slugify
+
+from catalog.models import Category, OptionValue, PriceChange, Product, ProductOption, Variant
+from config.money import money_round
+
+
+class CatalogError(Exception):
+    """A catalog change that cannot be made as asked; the message says why."""
+
+
+def _unique_slug(model: type, text: str, *, exclude_pk: int | None = None) -> str:
+    base = slugify(text)[:200] or "item"
+    slug, counter = base, 2
+    taken = model.objects.exclude(pk=exclude_pk)
+    while taken.filter(slug=slug).exists():
+        slug, counter = f"{base}-{counter}", counter + 1
+    return slug
+
+
+# --- Categories ------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def category_save(*, category: Category) -> Category:
+    """Save `category` and keep the materialized paths of it and its subtree right.
+
+    Refuses a parent inside the category's own subtree (the tree would become a loop).
+    """
+    if not category.slug:
+        category.slug = _unique_slug(Category, category.name, exclude_pk=category.pk)
+    old_path = None
+    if category.pk:
+        old_path = Category.objects.select_for_update().get(pk=category.pk).path
+        if category.parent_id and category.parent_id in _subtree_ids(old_path):
+            raise CatalogError("A category cannot be placed inside itself or its children.")
+    parent_path = category.parent.path if category.parent_id else "/"
+    category.save()
+    category.path = f"{parent_path}{category.pk}/"
+    Category.objects.filter(pk=category.pk).update(path=category.path)
+    if old_path and old_path != category.path:
+        # Categories are few (hundreds): a loop over the subtree is simple and cheap.
+        for child in Category.objects.filter(path__startswith=old_path).exclude(pk=category.pk):
+            child.path = category.path + child.path.removeprefix(old_path)
+            child.save(update_fields=["path"])
+    return category
+
+
+def _subtree_ids(path: str) -> set[int]:
+    return set(Category.objects.filter(path__startswith=path).values_list("pk", flat=True))
+
+
+# --- Products --------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def product_create(*, title: str, **fields: object) -> Product:
+    title = title.strip()
+    if not title:
+        raise CatalogError("A product needs a title.")
+    slug = fields.pop("slug", "") or _unique_slug(Product, title)
+    if Product.objects.filter(slug=slug).exists():
+        raise CatalogError(f"The address /products/{slug}/ is taken by another product.")
+    tags = fields.pop("tags", None)
+    product = Product.objects.create(title=title, slug=slug, **fields)
+    if tags is not None:
+        product.tags.set(tags)
+    if product.status == Product.Status.ACTIVE:
+        product.published_at = timezone.now()
+        product.save(update_fields=["published_at"])
+    return product
+
+
+@transaction.atomic
+def product_update(*, product: Product, **fields: object) -> Product:
+    tags = fields.pop("tags", None)
+    if "slug" in fields:
+        fields["slug"] = fields["slug"] or _unique_slug(
+            Product, product.title, exclude_pk=product.pk
+        )
+        if Product.objects.exclude(pk=product.pk).filter(slug=fields["slug"]).exists():
+            raise CatalogError(f"The address /products/{fields['slug']}/ is taken.")
+    for name, value in fields.items():
+        setattr(product, name, value)
+    product.updated_at = timezone.now()
+    product.save()
+    if tags is not None:
+        product.tags.set(tags)
+    return product
+
+
+@transaction.atomic
+def products_set_status(*, products: Iterable[Product], status: str) -> int:
+    """Publish, archive or unpublish many products; returns how many changed.
+
+    A product is published only with at least one variant: without a price it cannot
+    be sold, so the whole change is refused and names the products that lack one.
+    """
+    if status not in Product.Status.values:
+        raise CatalogError(f"Unknown status {status!r}.")
+    ids = [product.pk for product in products]
+    rows = Product.objects.select_for_update().filter(pk__in=ids).order_by("pk")
+    if status == Product.Status.ACTIVE:
+        empty = list(rows.filter(variants__isnull=True).values_list("title", flat=True))
+        if empty:
+            raise CatalogError(f"Add a variant with a price before publishing: {', '.join(empty)}.")
+    now = timezone.now()
+    changed = rows.exclude(status=status).update(status=status, updated_at=now)
+    if status == Product.Status.ACTIVE:
+        Product.objects.filter(pk__in=ids, published_at__isnull=True).update(published_at=now)
+    return changed
+
+
+def _refresh_listing(product_id: int) -> None:
+    """Keep the product's price range, used by listings, equal to its variants'."""
+    prices = Variant.objects.filter(product_id=product_id).aggregate(
+        low=Min("price"), high=Max("price")
+    )
+    Product.objects.filter(pk=product_id).update(
+        price_min=prices["low"], price_max=prices["high"], updated_at=timezone.now()
+    )
+
+
+# --- Options and variants --------------------------------------------------------------------
+
+
+@transaction.atomic
+def option_set(
+    *, product: Product, name: str, values: list[str], position: int = 0
+) -> ProductOption:
+    """Create or update an option (Size) with its values (S, M, L), keeping values in use."""
+    name = name.strip()
+    cleaned = [value.strip() for value in values if value.strip()]
+    if not name or not cleaned:
+        raise CatalogError("An option needs a name and at least one value.")
+    if len({value.lower() for value in cleaned}) != len(cleaned):
+        raise CatalogError(f"The values of {name} repeat.")
+    option, _ = ProductOption.objects.update_or_create(
+        product=product, name=name, defaults={"position": position}
+    )
+    for index, value in enumerate(cleaned):
+        OptionValue.objects.update_or_create(
+            option=option, value=value, defaults={"position": index}
+        )
+    option.values.exclude(value__in=cleaned).filter(variants__isnull=True).delete()
+    return option
+
+
+@transaction.atomic
+def variant_save(
+    *,
+    variant: Variant,
+    option_values: Iterable[OptionValue] | None = None,
+    actor: object | None = None,
+) -> Variant:
+    """Create or update a variant; a new price is written to the price history."""
+    variant.sku = variant.sku.strip()
+    if not variant.sku:
+        raise CatalogError("A variant needs a SKU.")
+    if Variant.objects.exclude(pk=variant.pk).filter(sku__iexact=variant.sku).exists():
+        raise CatalogError(f"The SKU {variant.sku} is used by another variant.")
+    variant.price = money_round(variant.price, variant.currency)
+    if variant.compare_at_price is not None:
+        variant.compare_at_price = money_round(variant.compare_at_price, variant.currency)
+        if variant.compare_at_price <= variant.price:
+            raise CatalogError("The compare-at price must be higher than the price.")
+    old_price = None
+    if variant.pk:
+        old_price = Variant.objects.filter(pk=variant.pk).values_list("price", flat=True).first()
+    variant.save()
+    if option_values is not None:
+        values = list(option_values)
+        variant.option_values.set(values)
+        if not variant.title:
+            variant.title = " / ".join(value.value for value in values)
+            variant.save(update_fields=["title"])
+    if old_price != variant.price:
+        PriceChange.objects.create(
+            variant=variant,
+            old_price=old_price,
+            new_price=variant.price,
+            currency=variant.currency,
+            actor=actor,
+        )
+    _refresh_listing(variant.product_id)
+    return variant
+
+
+@transaction.atomic
+def variant_delete(*, variant: Variant) -> None:
+    product_id = variant.product_id
+    variant.delete()
+    _refresh_listing(product_id)
+
+
+@transaction.atomic
+def prices_change_by_percent(
+    *, products: Iterable[Product], percent: Decimal, actor: object | None = None
+) -> int:
+    """Raise or lower every variant price of `products` by `percent`; returns variants changed.
+
+    Compare-at prices move too, so a sale keeps its size.
+    """
+    if percent <= -100:
+        raise CatalogError("A price cannot fall by 100 % or more.")
+    factor = 1 + Decimal(percent) / 100
+    variants = list(
+        Variant.objects.select_for_update()
+        .filter(product__in=[product.pk for product in products])
+        .order_by("pk")
+    )
+    history = []
+    for variant in variants:
+        new_price = money_round(variant.price * factor, variant.currency)
+        history.append(
+            PriceChange(
+                variant=variant,
+                old_price=variant.price,
+                new_price=new_price,
+                currency=variant.currency,
+                actor=actor,
+            )
+        )
+        variant.price = new_price
+        if variant.compare_at_price is not None:
+            compare = money_round(variant.compare_at_price * factor, variant.currency)
+            variant.compare_at_price = compare if compare > new_price else None
+    Variant.objects.bulk_update(variants, ["price", "compare_at_price"])
+    PriceChange.objects.bulk_create(history)
+    for product_id in {variant.product_id for variant in variants}:
+        _refresh_listing(product_id)
+    return len(variants)

@@ -1,0 +1,38 @@
+"""PostgreSQL search indexes: weighted full-text (title over description) and trigram on
+titles for typos. SQLite has neither; catalog.selectors falls back to a plain search there.
+
+The text expression must stay identical to catalog.selectors.SEARCH_VECTOR for the planner
+to use the index.
+"""
+
+from django.db import migrations
+
+FORWARD = [
+    "CREATE EXTENSION IF NOT EXISTS pg_trgm",
+    """CREATE INDEX IF NOT EXISTS catalog_product_fts ON catalog_product USING gin ((
+        setweight(to_tsvector('english'::regconfig, COALESCE(title, '')), 'A')
+        || setweight(to_tsvector('english'::regconfig, COALESCE(description, '')), 'B')
+    ))""",
+    "CREATE INDEX IF NOT EXISTS catalog_product_title_trgm ON catalog_product "
+    "USING gin (title gin_trgm_ops)",
+]
+BACKWARD = [
+    "DROP INDEX IF EXISTS catalog_product_title_trgm",
+    "DROP INDEX IF EXISTS catalog_product_fts",
+]
+
+
+def run(statements):
+    def apply(apps, schema_editor):
+        if schema_editor.connection.vendor != "postgresql":
+            return
+        for statement in statements:
+            schema_editor.execute(statement)
+
+    return apply
+
+
+class Migration(migrations.Migration):
+    dependencies = [("catalog", "0002_catalog")]
+
+    operations = [migrations.RunPython(run(FORWARD), run(BACKWARD))]
