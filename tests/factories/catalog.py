@@ -3,6 +3,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import factory
+from django.utils import timezone
 
 from catalog.models import Category, Product, Variant
 from catalog.services import category_save, variant_save
@@ -31,7 +32,7 @@ class ProductFactory(factory.django.DjangoModelFactory):
     description = "A thing worth having."
     vendor = "Northwind"
     status = Product.Status.ACTIVE
-    published_at = factory.Faker("date_time_this_year", tzinfo=factory.Faker("pytimezone"))
+    published_at = factory.LazyFunction(timezone.now)
 
 
 class VariantFactory(factory.django.DjangoModelFactory):
