@@ -1,1 +1,338 @@
-"""Reads for catalog that views, tasks and reports share."""
+"""Reads of the catalog that storefront views, the dashboard and tasks share."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+
+from django.db import connection
+from django.db.models import Case, IntegerField, Prefetch, Q, QuerySet, Value, When
+from django.http import Http404, QueryDict
+
+from catalog.models import (
+    Category,
+    Collection,
+    OptionValue,
+    Product,
+    ProductImage,
+    Variant,
+)
+
+SORTS = {
+    "newest": ("-published_at", "-pk"),
+    "price-asc": ("price_min", "pk"),
+    "price-desc": ("-price_max", "-pk"),
+    "title": ("title", "pk"),
+}
+# A broad search term stops at this many candidates before ranking: "a" must stay fast.
+SEARCH_CANDIDATES = 200
+
+
+@dataclass(frozen=True)
+class ListingFilters:
+    """What a shopper chose on a category, collection or search page; every field is in the URL."""
+
+    price_min: Decimal | None = None
+    price_max: Decimal | None = None
+    vendors: tuple[str, ...] = ()
+    option_values: tuple[str, ...] = ()
+    sort: str = "newest"
+    errors: list[str] = field(default_factory=list)
+
+    @classmethod
+    def from_query(cls, query: QueryDict) -> ListingFilters:
+        errors = []
+
+        def amount(name: str) -> Decimal | None:
+            raw = (query.get(name) or "").strip()
+            if not raw:
+                return None
+            try:
+                value = Decimal(raw.replace(",", "."))
+            except InvalidOperation:
+                errors.append(f"“{raw}” is not a price; that limit is ignored.")
+                return None
+            if not value.is_finite() or value < 0:
+                errors.append(f"“{raw}” is not a price; that limit is ignored.")
+                return None
+            return value
+
+        sort = query.get("sort") or "newest"
+        return cls(
+            price_min=amount("min"),
+            price_max=amount("max"),
+            vendors=tuple(sorted(set(query.getlist("vendor"))))
+            if hasattr(query, "getlist")
+            else (),
+            option_values=tuple(sorted(set(query.getlist("option"))))
+            if hasattr(query, "getlist")
+            else (),
+            sort=sort if sort in SORTS else "newest",
+            errors=errors,
+        )
+
+
+def _visible() -> QuerySet[Product]:
+    return Product.objects.filter(status=Product.Status.ACTIVE, price_min__isnull=False)
+
+
+def product_list_for_storefront(
+    *,
+    category: Category | None = None,
+    collection: Collection | None = None,
+    filters: ListingFilters | None = None,
+) -> QuerySet[Product]:
+    """Active products of a category subtree or a collection, filtered and sorted.
+
+    Cards need the title, prices and the cover image only: one query per page.
+    """
+    filters = filters or ListingFilters()
+    products = _visible().select_related("cover_image")
+    if category is not None:
+        products = products.filter(category__path__startswith=category.path)
+    if collection is not None:
+        products = products.filter(collection_filter(collection))
+    if filters.price_min is not None:
+        products = products.filter(price_max__gte=filters.price_min)
+    if filters.price_max is not None:
+        products = products.filter(price_min__lte=filters.price_max)
+    if filters.vendors:
+        products = products.filter(vendor__in=filters.vendors)
+    if filters.option_values:
+        # A product matches when one of its variants has any chosen value.
+        products = products.filter(
+            pk__in=Variant.objects.filter(option_values__value__in=filters.option_values).values(
+                "product_id"
+            )
+        )
+    return products.order_by(*SORTS[filters.sort])
+
+
+def collection_filter(collection: Collection) -> Q:
+    """The products of a collection as a filter: its picks, or its rules."""
+    if collection.kind == Collection.Kind.MANUAL:
+        return Q(collections=collection)
+    conditions = []
+    for rule in collection.rules:
+        value = str(rule.get("value", ""))
+        match rule.get("field"), rule.get("op"):
+            case "tag", "eq":
+                conditions.append(Q(tags__name__iexact=value))
+            case "vendor", "eq":
+                conditions.append(Q(vendor__iexact=value))
+            case "type", "eq":
+                conditions.append(Q(product_type__iexact=value))
+            case "price", "lt":
+                conditions.append(Q(price_min__lt=Decimal(value)))
+            case "price", "gt":
+                conditions.append(Q(price_max__gt=Decimal(value)))
+    if not conditions:
+        return Q(pk__in=[])
+    combined = conditions[0]
+    for condition in conditions[1:]:
+        combined = (
+            combined & condition
+            if collection.match == Collection.Match.ALL
+            else combined | condition
+        )
+    # Tags join a many-to-many table: match on ids so no product is listed twice.
+    return Q(pk__in=Product.objects.filter(combined).values("pk"))
+
+
+def listing_facets(*, products: QuerySet[Product]) -> dict[str, list[str]]:
+    """Vendors and option values present in a listing (before the shopper's own filters)."""
+    ids = products.order_by().values("pk")
+    vendors = (
+        Product.objects.filter(pk__in=ids)
+        .exclude(vendor="")
+        .order_by("vendor")
+        .values_list("vendor", flat=True)
+        .distinct()
+    )
+    values = (
+        OptionValue.objects.filter(variants__product__in=ids)
+        .order_by("value")
+        .values_list("value", flat=True)
+        .distinct()
+    )
+    return {"vendors": list(vendors), "option_values": list(values)}
+
+
+def product_get_for_storefront(*, slug: str, preview: bool = False) -> Product:
+    """The product page's product, with everything the page shows, in a fixed number of
+    queries whatever the number of variants; drafts only with `preview` (staff)."""
+    products = Product.objects.select_related("category").prefetch_related(
+        Prefetch(
+            "variants",
+            queryset=Variant.objects.prefetch_related(
+                Prefetch("option_values", queryset=OptionValue.objects.select_related("option"))
+            ),
+        ),
+        Prefetch("images", queryset=ProductImage.objects.order_by("position", "pk")),
+    )
+    if not preview:
+        products = products.filter(status=Product.Status.ACTIVE)
+    product = products.filter(slug=slug).first()
+    if product is None:
+        raise Http404("No such product.")
+    return product
+
+
+def category_breadcrumbs(*, category: Category | None) -> list[Category]:
+    """The category and its ancestors, root first, in one query."""
+    if category is None:
+        return []
+    ids = [*category.ancestor_ids, category.pk]
+    by_id = {node.pk: node for node in Category.objects.filter(pk__in=ids)}
+    return [by_id[pk] for pk in ids if pk in by_id]
+
+
+def category_get_or_404(*, slug: str) -> Category:
+    category = Category.objects.filter(slug=slug).first()
+    if category is None:
+        raise Http404("No such category.")
+    return category
+
+
+def product_search(*, query: str) -> QuerySet[Product]:
+    """Active products matching `query`, best first.
+
+    PostgreSQL: weighted full-text rank (title A over description B) plus trigram
+    similarity of the title, so "lamb" finds "Lamp" and an exact title beats a mention in
+    a description. Both expressions match the indexes of migration 0003. Candidates
+    are capped before ranking. SQLite: titles, then descriptions, containing the words.
+    """
+    query = " ".join(query.split())[:200]
+    if not query:
+        return _visible().none()
+    if connection.vendor == "postgresql":
+        return _search_postgres(query)
+    return _search_plain(query)
+
+
+def _search_postgres(query: str) -> QuerySet[Product]:
+    from django.contrib.postgres.search import (
+        SearchQuery,
+        SearchRank,
+        SearchVector,
+        TrigramSimilarity,
+    )
+
+    vector = SearchVector("title", weight="A", config="english") + SearchVector(
+        "description", weight="B", config="english"
+    )
+    text = SearchQuery(query, search_type="websearch", config="english")
+    candidates = (
+        _visible()
+        .annotate(similarity=TrigramSimilarity("title", query))
+        .filter(
+            Q(**{"title__trigram_similar": query})
+            | Q(
+                pk__in=_visible().annotate(v=vector).filter(v=text).values("pk")[:SEARCH_CANDIDATES]
+            )
+        )
+        .values("pk")[:SEARCH_CANDIDATES]
+    )
+    return (
+        _visible()
+        .filter(pk__in=candidates)
+        .select_related("cover_image")
+        .annotate(rank=SearchRank(vector, text) + TrigramSimilarity("title", query))
+        .order_by("-rank", "pk")
+    )
+
+
+def _search_plain(query: str) -> QuerySet[Product]:
+    words = query.split()[:5]
+    in_title = Q()
+    anywhere = Q()
+    for word in words:
+        in_title &= Q(title__icontains=word)
+        anywhere &= Q(title__icontains=word) | Q(description__icontains=word)
+    return (
+        _visible()
+        .filter(anywhere)
+        .select_related("cover_image")
+        .annotate(
+            rank=Case(
+                When(title__iexact=query, then=Value(3)),
+                When(in_title, then=Value(2)),
+                default=Value(1),
+                output_field=IntegerField(),
+            )
+        )
+        .order_by("-rank", "title", "pk")
+    )
+
+
+def featured_collections() -> list[Collection]:
+    return list(Collection.objects.filter(featured=True).order_by("position", "title")[:4])
+
+
+@dataclass(frozen=True)
+class Picker:
+    """The product page's variant choice: option rows, and the variant they point at."""
+
+    options: list[dict]
+    variant: Variant | None
+
+
+def variant_picker(*, product: Product, chosen: dict[str, str]) -> Picker:
+    """Work out the variant from the chosen {option name: value}, from prefetched data.
+
+    Options come from the variants' own values (each prefetched with its option), so the
+    page needs no query for options. A missing or impossible choice falls back to the
+    first variant that matches as much as was chosen.
+    """
+    variants = list(product.variants.all())
+    options: dict[str, dict] = {}
+    combos = []
+    for variant in variants:
+        combo = {}
+        for value in variant.option_values.all():
+            option = options.setdefault(
+                value.option.name,
+                {"name": value.option.name, "position": value.option.position, "values": {}},
+            )
+            option["values"].setdefault(value.value, value.position)
+            combo[value.option.name] = value.value
+        combos.append((variant, combo))
+
+    def score(item: tuple[Variant, dict]) -> int:
+        return sum(1 for name, value in chosen.items() if item[1].get(name) == value)
+
+    best = max(combos, key=score, default=(None, {}))
+    selected = best[1]
+    rows = []
+    for option in sorted(options.values(), key=lambda o: (o["position"], o["name"])):
+        values = sorted(option["values"].items(), key=lambda item: (item[1], item[0]))
+        rows.append(
+            {
+                "name": option["name"],
+                "values": [
+                    {"value": value, "selected": selected.get(option["name"]) == value}
+                    for value, _ in values
+                ],
+            }
+        )
+    return Picker(options=rows, variant=best[0])
+
+
+def related_for_storefront(*, product: Product, limit: int = 4) -> list[Product]:
+    """Hand-picked related products first, then others of the same category: one query."""
+    picked = product.related_products.through.objects.filter(from_product=product).values(
+        "to_product"
+    )
+    same_category = Q(category=product.category_id) if product.category_id else Q(pk__in=[])
+    return list(
+        _visible()
+        .filter(Q(pk__in=picked) | same_category)
+        .exclude(pk=product.pk)
+        .select_related("cover_image")
+        .annotate(
+            picked=Case(
+                When(pk__in=picked, then=Value(0)), default=Value(1), output_field=IntegerField()
+            )
+        )
+        .order_by("picked", "-published_at", "pk")[:limit]
+    )

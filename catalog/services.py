@@ -107,8 +107,11 @@ def products_set_status(*, products: Iterable[Product], status: str) -> int:
     """
     if status not in Product.Status.values:
         raise CatalogError(f"Unknown status {status!r}.")
-    ids = [product.pk for product in products]
-    rows = Product.objects.select_for_update().filter(pk__in=ids).order_by("pk")
+    ids = sorted(product.pk for product in products)
+    # Lock in primary-key order first; the emptiness check joins variants, which
+    # PostgreSQL cannot lock through (the nullable side of an outer join).
+    list(Product.objects.select_for_update().filter(pk__in=ids).order_by("pk").values("pk"))
+    rows = Product.objects.filter(pk__in=ids)
     if status == Product.Status.ACTIVE:
         empty = list(rows.filter(variants__isnull=True).values_list("title", flat=True))
         if empty:

@@ -53,6 +53,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django.forms",
+    # Full-text search and trigram lookups on PostgreSQL; inert on SQLite.
+    "django.contrib.postgres",
     "django_htmx",
     # Project apps, lowest layer first (see DESIGN.md); seed_demo seeds them in this order
     # (customers, listed above, comes first: nothing it seeds needs another app).

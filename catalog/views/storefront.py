@@ -1,13 +1,181 @@
+"""Storefront pages of the catalog: home, listings, product page, search, sitemap."""
+
 from __future__ import annotations
 
+from django.conf import settings
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET
+
+from catalog.models import Category, Collection, Product
+from catalog.selectors import (
+    ListingFilters,
+    category_breadcrumbs,
+    category_get_or_404,
+    featured_collections,
+    listing_facets,
+    product_get_for_storefront,
+    product_list_for_storefront,
+    product_search,
+    related_for_storefront,
+    variant_picker,
+)
+from config.staff import STAFF_SESSION_KEY
+
+PAGE_SIZE = 24
 
 
+def _page(request: HttpRequest, products) -> object:
+    return Paginator(products, PAGE_SIZE).get_page(request.GET.get("page"))
+
+
+@require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "catalog/storefront/home.html")
+    collections = featured_collections()
+    shelves = [
+        (collection, list(product_list_for_storefront(collection=collection)[:4]))
+        for collection in collections
+    ]
+    newest = [] if shelves else list(product_list_for_storefront()[:8])
+    return render(request, "catalog/storefront/home.html", {"shelves": shelves, "newest": newest})
 
 
+def _listing(request: HttpRequest, *, title: str, context: dict, **scope: object) -> HttpResponse:
+    filters = ListingFilters.from_query(request.GET)
+    unfiltered = product_list_for_storefront(**scope)
+    page = _page(request, product_list_for_storefront(filters=filters, **scope))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context |= {
+        "title": title,
+        "page": page,
+        "filters": filters,
+        "facets": listing_facets(products=unfiltered),
+        "sorts": [
+            ("newest", "Newest"),
+            ("price-asc", "Price, low to high"),
+            ("price-desc", "Price, high to low"),
+            ("title", "Name"),
+        ],
+        "query_without_page": query.urlencode(),
+    }
+    if request.htmx:
+        return render(request, "catalog/storefront/listing.html#listing-results", context)
+    return render(request, "catalog/storefront/listing.html", context)
+
+
+@require_GET
+def category_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    category = category_get_or_404(slug=slug)
+    context = {
+        "heading": category.name,
+        "description": category.description,
+        "breadcrumbs": category_breadcrumbs(category=category),
+        "canonical": reverse("catalog:category", args=[category.slug]),
+        "meta_description": category.seo_description or category.description[:160],
+    }
+    return _listing(
+        request, title=category.seo_title or category.name, context=context, category=category
+    )
+
+
+@require_GET
+def collection_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    collection = get_object_or_404(Collection, slug=slug)
+    context = {
+        "heading": collection.title,
+        "description": collection.description,
+        "canonical": reverse("catalog:collection", args=[collection.slug]),
+        "meta_description": collection.seo_description or collection.description[:160],
+    }
+    return _listing(
+        request,
+        title=collection.seo_title or collection.title,
+        context=context,
+        collection=collection,
+    )
+
+
+def _can_preview(request: HttpRequest) -> bool:
+    user = request.user
+    return bool(
+        user.is_authenticated
+        and user.is_staff
+        and request.session.get(STAFF_SESSION_KEY)
+        and user.has_perm("catalog.access_catalog")
+    )
+
+
+@require_GET
+def product_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    product = product_get_for_storefront(slug=slug, preview=_can_preview(request))
+    chosen = {key[4:]: value for key, value in request.GET.items() if key.startswith("opt-")}
+    picker = variant_picker(product=product, chosen=chosen)
+    images = list(product.images.all())
+    variant_image = next(
+        (img for img in images if picker.variant and img.variant_id == picker.variant.pk), None
+    )
+    context = {
+        "product": product,
+        "picker": picker,
+        "variant": picker.variant,
+        "images": images,
+        "main_image": variant_image or (images[0] if images else None),
+        "breadcrumbs": category_breadcrumbs(category=product.category),
+        "related": related_for_storefront(product=product),
+        "canonical": reverse("catalog:product", args=[product.slug]),
+        "is_preview": product.status != Product.Status.ACTIVE,
+    }
+    if request.htmx:
+        return render(request, "catalog/storefront/product_detail.html#variant-panel", context)
+    return render(request, "catalog/storefront/product_detail.html", context)
+
+
+@require_GET
 def search(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()[:200]
-    return render(request, "catalog/storefront/search.html", {"query": query})
+    page = _page(request, product_search(query=query)) if query else None
+    context = {"query": query, "page": page}
+    if request.htmx:
+        return render(request, "catalog/storefront/search.html#search-results", context)
+    return render(request, "catalog/storefront/search.html", context)
+
+
+@require_GET
+def sitemap(request: HttpRequest) -> HttpResponse:
+    base = settings.SITE_URL
+    products = Product.objects.filter(status=Product.Status.ACTIVE, price_min__isnull=False)
+    entries = [(base + reverse("catalog:home"), None)]
+    entries += [
+        (base + reverse("catalog:category", args=[slug]), None)
+        for slug in Category.objects.values_list("slug", flat=True)
+    ]
+    entries += [
+        (base + reverse("catalog:collection", args=[slug]), None)
+        for slug in Collection.objects.values_list("slug", flat=True)
+    ]
+    entries += [
+        (base + reverse("catalog:product", args=[slug]), updated)
+        for slug, updated in products.values_list("slug", "updated_at")[:45000]
+    ]
+    return render(
+        request,
+        "catalog/storefront/sitemap.xml",
+        {"entries": entries},
+        content_type="application/xml",
+    )
+
+
+@require_GET
+def robots(request: HttpRequest) -> HttpResponse:
+    lines = [
+        "User-agent: *",
+        "Disallow: /dashboard/",
+        "Disallow: /account/",
+        "Disallow: /cart/",
+        "Disallow: /search/",
+        f"Sitemap: {settings.SITE_URL}{reverse('catalog:sitemap')}",
+    ]
+    return HttpResponse("\n".join(lines) + "\n", content_type="text/plain")
