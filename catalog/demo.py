@@ -19,7 +19,7 @@ from config.money import money_round
 
 TREE = {
     "Kitchen": ["Cookware", "Tableware"],
-    "Home": ["Lighting", "Textiles"],
+    "Living": ["Lighting", "Textiles"],
     "Outdoor": ["Camping", "Garden"],
 }
 

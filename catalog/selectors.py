@@ -39,6 +39,15 @@ class ListingFilters:
     sort: str = "newest"
     errors: list[str] = field(default_factory=list)
 
+    @property
+    def active(self) -> bool:
+        return bool(
+            self.price_min is not None
+            or self.price_max is not None
+            or self.vendors
+            or self.option_values
+        )
+
     @classmethod
     def from_query(cls, query: QueryDict) -> ListingFilters:
         errors = []
@@ -139,8 +148,9 @@ def collection_filter(collection: Collection) -> Q:
     return Q(pk__in=Product.objects.filter(combined).values("pk"))
 
 
-def listing_facets(*, products: QuerySet[Product]) -> dict[str, list[str]]:
-    """Vendors and option values present in a listing (before the shopper's own filters)."""
+def listing_facets(*, products: QuerySet[Product]) -> dict[str, object]:
+    """Vendors, and option values grouped by option name, present in a listing (before
+    the shopper's own filters): two queries whatever the size of the listing."""
     ids = products.order_by().values("pk")
     vendors = (
         Product.objects.filter(pk__in=ids)
@@ -149,13 +159,17 @@ def listing_facets(*, products: QuerySet[Product]) -> dict[str, list[str]]:
         .values_list("vendor", flat=True)
         .distinct()
     )
-    values = (
+    pairs = (
         OptionValue.objects.filter(variants__product__in=ids)
-        .order_by("value")
-        .values_list("value", flat=True)
+        .order_by("option__name", "value")
+        .values_list("option__name", "value")
         .distinct()
     )
-    return {"vendors": list(vendors), "option_values": list(values)}
+    options: dict[str, list[str]] = {}
+    for name, value in pairs:
+        if value not in options.setdefault(name, []):
+            options[name].append(value)
+    return {"vendors": list(vendors), "options": sorted(options.items())}
 
 
 def product_get_for_storefront(*, slug: str, preview: bool = False) -> Product:
