@@ -1,6 +1,6 @@
 from django.urls import path
 
-from catalog.views import staff, storefront
+from catalog.views import staff, staff_taxonomy, storefront
 
 app_name = "catalog"
 
@@ -14,3 +14,6 @@ urlpatterns = [
     path("robots.txt", storefront.robots, name="robots"),
     path("dashboard/catalog/", staff.index, name="staff-index"),
 ]
+
+# Categories and collections in the dashboard: /dashboard/catalog/categories/, .../collections/
+urlpatterns += staff_taxonomy.urlpatterns
