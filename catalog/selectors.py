@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from django.db import connection
-from django.db.models import Case, IntegerField, Prefetch, Q, QuerySet, Value, When
+from django.db.models import Case, Count, IntegerField, Prefetch, Q, QuerySet, Value, When
 from django.http import Http404, QueryDict
 
 from catalog.models import (
@@ -15,6 +15,7 @@ from catalog.models import (
     OptionValue,
     Product,
     ProductImage,
+    ProductOption,
     Variant,
 )
 
@@ -350,3 +351,46 @@ def related_for_storefront(*, product: Product, limit: int = 4) -> list[Product]
         )
         .order_by("picked", "-published_at", "pk")[:limit]
     )
+
+
+def product_list_for_staff(*, filters: dict) -> QuerySet[Product]:
+    """The dashboard's product table: filters from ProductFilterForm, joins chosen."""
+    products = Product.objects.select_related("category", "cover_image").annotate(
+        variant_count=Count("variants", distinct=True)
+    )
+    if query := filters.get("q"):
+        products = products.filter(
+            Q(title__icontains=query)
+            | Q(pk__in=Variant.objects.filter(sku__icontains=query).values("product_id"))
+        )
+    if status := filters.get("status"):
+        products = products.filter(status=status)
+    if category := filters.get("category"):
+        products = products.filter(category__path__startswith=category.path)
+    if collection := filters.get("collection"):
+        products = products.filter(collection_filter(collection))
+    if vendor := filters.get("vendor"):
+        products = products.filter(vendor__iexact=vendor)
+    return products.order_by("-updated_at", "-pk")
+
+
+def product_get_for_staff(*, product_id: int) -> Product:
+    product = (
+        Product.objects.select_related("category")
+        .prefetch_related(
+            "tags",
+            Prefetch("options", queryset=ProductOption.objects.prefetch_related("values")),
+            Prefetch(
+                "variants",
+                queryset=Variant.objects.prefetch_related(
+                    Prefetch("option_values", queryset=OptionValue.objects.select_related("option"))
+                ),
+            ),
+            Prefetch("images", queryset=ProductImage.objects.order_by("position", "pk")),
+        )
+        .filter(pk=product_id)
+        .first()
+    )
+    if product is None:
+        raise Http404("No such product.")
+    return product

@@ -10,7 +10,15 @@ from django.db.models import Max, Min
 from django.utils import timezone
 from django.utils.text import slugify
 
-from catalog.models import Category, OptionValue, PriceChange, Product, ProductOption, Variant
+from catalog.models import (
+    Category,
+    OptionValue,
+    PriceChange,
+    Product,
+    ProductOption,
+    Tag,
+    Variant,
+)
 from config.money import money_round
 
 
@@ -123,6 +131,13 @@ def products_set_status(*, products: Iterable[Product], status: str) -> int:
     return changed
 
 
+@transaction.atomic
+def products_set_category(*, products: Iterable[Product], category: Category | None) -> int:
+    return Product.objects.filter(pk__in=[product.pk for product in products]).update(
+        category=category, updated_at=timezone.now()
+    )
+
+
 def _refresh_listing(product_id: int) -> None:
     """Keep the product's price range, used by listings, equal to its variants'."""
     prices = Variant.objects.filter(product_id=product_id).aggregate(
@@ -131,6 +146,13 @@ def _refresh_listing(product_id: int) -> None:
     Product.objects.filter(pk=product_id).update(
         price_min=prices["low"], price_max=prices["high"], updated_at=timezone.now()
     )
+
+
+def tag_get_or_create(*, name: str) -> Tag:
+    """The tag called `name`, whatever its case; created with a unique slug if new."""
+    name = " ".join(name.split())[:60]
+    tag = Tag.objects.filter(name__iexact=name).first()
+    return tag or Tag.objects.create(name=name, slug=_unique_slug(Tag, name))
 
 
 # --- Options and variants --------------------------------------------------------------------
@@ -242,3 +264,60 @@ def prices_change_by_percent(
     for product_id in {variant.product_id for variant in variants}:
         _refresh_listing(product_id)
     return len(variants)
+
+
+@transaction.atomic
+def product_duplicate(*, product: Product, actor: object | None = None) -> Product:
+    """A draft copy with the same fields, tags, options and variants (SKUs get -COPY-n)."""
+    source = Product.objects.prefetch_related(
+        "tags", "options__values", "variants__option_values"
+    ).get(pk=product.pk)
+    copy = product_create(
+        title=f"{source.title} (copy)",
+        description=source.description,
+        vendor=source.vendor,
+        product_type=source.product_type,
+        category=source.category,
+        seo_title=source.seo_title,
+        seo_description=source.seo_description,
+        currency=source.currency,
+        tags=list(source.tags.all()),
+    )
+    values_by_key = {}
+    for option in source.options.all():
+        new_option = option_set(
+            product=copy,
+            name=option.name,
+            values=[value.value for value in option.values.all()],
+            position=option.position,
+        )
+        for value in new_option.values.all():
+            values_by_key[(option.name, value.value)] = value
+    for variant in source.variants.all():
+        sku = _unique_sku(f"{variant.sku}-COPY")
+        variant_save(
+            variant=Variant(
+                product=copy,
+                sku=sku,
+                title=variant.title,
+                price=variant.price,
+                compare_at_price=variant.compare_at_price,
+                cost=variant.cost,
+                currency=variant.currency,
+                weight_grams=variant.weight_grams,
+                track_inventory=variant.track_inventory,
+                position=variant.position,
+            ),
+            option_values=[
+                values_by_key[(v.option.name, v.value)] for v in variant.option_values.all()
+            ],
+            actor=actor,
+        )
+    return copy
+
+
+def _unique_sku(base: str) -> str:
+    sku, counter = base[:64], 2
+    while Variant.objects.filter(sku__iexact=sku).exists():
+        sku, counter = f"{base[:58]}-{counter}", counter + 1
+    return sku

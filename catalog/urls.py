@@ -13,6 +13,55 @@ urlpatterns = [
     path("sitemap.xml", storefront.sitemap, name="sitemap"),
     path("robots.txt", storefront.robots, name="robots"),
     path("dashboard/catalog/", staff.index, name="staff-index"),
+    path("dashboard/catalog/products/", staff.product_list, name="staff-products"),
+    path("dashboard/catalog/products/bulk/", staff.product_bulk, name="staff-products-bulk"),
+    path("dashboard/catalog/products/new/", staff.product_new, name="staff-product-new"),
+    path("dashboard/catalog/products/<int:pk>/", staff.product_edit, name="staff-product"),
+    path(
+        "dashboard/catalog/products/<int:pk>/status/",
+        staff.product_status,
+        name="staff-product-status",
+    ),
+    path(
+        "dashboard/catalog/products/<int:pk>/duplicate/",
+        staff.product_duplicate_view,
+        name="staff-product-duplicate",
+    ),
+    path(
+        "dashboard/catalog/products/<int:pk>/options/",
+        staff.product_option_save,
+        name="staff-product-option",
+    ),
+    path(
+        "dashboard/catalog/products/<int:pk>/variants/",
+        staff.product_variant_save,
+        name="staff-product-variant-add",
+    ),
+    path(
+        "dashboard/catalog/products/<int:pk>/variants/<int:variant_pk>/",
+        staff.product_variant_save,
+        name="staff-product-variant",
+    ),
+    path(
+        "dashboard/catalog/products/<int:pk>/variants/<int:variant_pk>/delete/",
+        staff.product_variant_delete,
+        name="staff-product-variant-delete",
+    ),
+    path(
+        "dashboard/catalog/products/<int:pk>/images/",
+        staff.product_image_upload,
+        name="staff-product-image-add",
+    ),
+    path(
+        "dashboard/catalog/products/<int:pk>/images/<int:image_pk>/move/",
+        staff.product_image_move,
+        name="staff-product-image-move",
+    ),
+    path(
+        "dashboard/catalog/products/<int:pk>/images/<int:image_pk>/delete/",
+        staff.product_image_delete,
+        name="staff-product-image-delete",
+    ),
 ]
 
 # Categories and collections in the dashboard: /dashboard/catalog/categories/, .../collections/
