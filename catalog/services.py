@@ -100,6 +100,8 @@ def product_update(*, product: Product, **fields: object) -> Product:
     for name, value in fields.items():
         setattr(product, name, value)
     product.updated_at = timezone.now()
+    if product.status == Product.Status.ACTIVE and product.published_at is None:
+        product.published_at = product.updated_at
     product.save()
     if tags is not None:
         product.tags.set(tags)
