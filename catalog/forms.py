@@ -143,3 +143,10 @@ class ImageUploadForm(forms.Form):
         label="Alt text",
         help_text="What the picture shows, for screen readers.",
     )
+
+
+class ImportUploadForm(forms.Form):
+    file = forms.FileField(
+        label="CSV file",
+        help_text="One row per variant, UTF-8. Start from an export to get the columns right.",
+    )

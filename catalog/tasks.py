@@ -6,6 +6,7 @@ from celery import shared_task
 from django.db import OperationalError
 
 from catalog.images import product_image_renditions_make
+from catalog.imports import product_import_run
 
 
 # OSError covers a storage hiccup (a full or briefly unmounted disk, a network
@@ -15,3 +16,9 @@ def product_image_renditions_task(image_id: int) -> dict[str, str]:
     # The service skips work already done and returns {} for a deleted image, so a
     # redelivered or retried message changes nothing.
     return product_image_renditions_make(image_id=image_id)
+
+
+@shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3)
+def product_import_task(import_id: int) -> None:
+    # The service claims the import first, so a redelivered message changes nothing.
+    product_import_run(import_id=import_id)

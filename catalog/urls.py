@@ -16,6 +16,9 @@ urlpatterns = [
     path("dashboard/catalog/products/", staff.product_list, name="staff-products"),
     path("dashboard/catalog/products/bulk/", staff.product_bulk, name="staff-products-bulk"),
     path("dashboard/catalog/products/new/", staff.product_new, name="staff-product-new"),
+    path("dashboard/catalog/products/export.csv", staff.product_export, name="staff-export"),
+    path("dashboard/catalog/imports/", staff.product_imports, name="staff-imports"),
+    path("dashboard/catalog/imports/<int:pk>/", staff.product_import_detail, name="staff-import"),
     path("dashboard/catalog/products/<int:pk>/", staff.product_edit, name="staff-product"),
     path(
         "dashboard/catalog/products/<int:pk>/status/",

@@ -5,21 +5,25 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 from django_htmx.http import trigger_client_event
 
+from catalog.csv_io import products_csv_export
 from catalog.forms import (
     BulkActionForm,
     ImageUploadForm,
+    ImportUploadForm,
     OptionForm,
     ProductFilterForm,
     ProductForm,
     VariantForm,
 )
 from catalog.images import product_image_add, product_image_remove, product_images_reorder
-from catalog.models import OptionValue, Product, ProductImage, Tag, Variant
+from catalog.imports import import_progress, product_import_start
+from catalog.models import OptionValue, Product, ProductImage, ProductImport, Tag, Variant
 from catalog.selectors import product_get_for_staff, product_list_for_staff
 from catalog.services import (
     CatalogError,
@@ -304,3 +308,39 @@ def product_image_delete(request: HttpRequest, pk: int, image_pk: int) -> HttpRe
     product = product_get_for_staff(product_id=pk)
     product_image_remove(image=get_object_or_404(ProductImage, pk=image_pk, product=product))
     return _images_region(request, product_get_for_staff(product_id=pk))
+
+
+# --- CSV import and export ------------------------------------------------------------------
+
+
+@staff_required("catalog.add_product")
+def product_imports(request: HttpRequest) -> HttpResponse:
+    form = ImportUploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            job = product_import_start(upload=form.cleaned_data["file"], actor=request.user)
+        except CatalogError as err:
+            form.add_error("file", str(err))
+        else:
+            return redirect("catalog:staff-import", job.pk)
+    recent = ProductImport.objects.select_related("created_by")[:20]
+    return render(request, "catalog/staff/imports.html", {"form": form, "imports": recent})
+
+
+@staff_required("catalog.add_product")
+def product_import_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    job = get_object_or_404(ProductImport, pk=pk)
+    done, total = import_progress(job=job)
+    context = {"job": job, "done": done, "total": total}
+    if request.htmx:
+        return render(request, "catalog/staff/import_detail.html#import-status", context)
+    return render(request, "catalog/staff/import_detail.html", context)
+
+
+@staff_required("catalog.view_product")
+def product_export(request: HttpRequest) -> StreamingHttpResponse:
+    """All products as CSV, in the columns the import reads; streamed, so it can be large."""
+    stamp = timezone.now().strftime("%Y-%m-%d")
+    response = StreamingHttpResponse(products_csv_export(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="products-{stamp}.csv"'
+    return response
