@@ -74,6 +74,7 @@ class ProductForm(forms.ModelForm):
             "seo_description",
         ]
         widgets = {"description": forms.Textarea(attrs={"rows": 6})}
+        labels = {"seo_title": "SEO title", "seo_description": "SEO description"}
         help_texts = {
             "slug": "The address: /products/<slug>/. Leave empty to make one from the title."
         }
