@@ -1,8 +1,7 @@
 """PostgreSQL search indexes: weighted full-text (title over description) and trigram on
 titles for typos. SQLite has neither; catalog.selectors falls back to a plain search there.
 
-The text expression must stay identical to catalog.selectors.SEARCH_VECTOR for the planner
-to use the index.
+(0005 replaces the full-text expression index with a stored column and its index.)
 """
 
 from django.db import migrations
