@@ -137,6 +137,8 @@ def env() -> dict[str, str]:
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "SECURE_SSL_REDIRECT": "false",
         "VAR_DIR": "/tmp/bench-storefront-var",
+        # The cache of anonymous product pages lives in Redis, as in production.
+        "REDIS_URL": os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/3"),
         "LOG_LEVEL": "WARNING",
     }
 
@@ -162,6 +164,7 @@ def prepare_database(products: int) -> None:
             return
         print(f"Seeding {products - have} products...")
         seed(conn, start=have, count=products - have)
+        conn.execute("REFRESH MATERIALIZED VIEW catalog_search_word")
         conn.execute("ANALYZE")
 
 

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from decimal import Decimal
 
 from catalog.models import Category, Collection, Product, Variant
+from catalog.search import search_words_refresh
 from catalog.services import (
     category_save,
     option_set,
@@ -194,6 +195,7 @@ def seed(*, log: Callable[[str], object]) -> None:
         created.append(product)
     products_set_status(products=created, status=Product.Status.ACTIVE)
     _seed_collections()
+    search_words_refresh()
     log(f"catalog: {len(PRODUCTS)} products ({len(created)} new), {len(categories)} categories")
 
 

@@ -275,11 +275,10 @@ def product_image_remove(*, image: ProductImage) -> None:
         }
         removed_pk = row.pk  # delete() sets the instance's pk to None
         row.delete()  # Product.cover_image is SET_NULL, so a removed cover is cleared here
+        changes: dict[str, object] = {"updated_at": timezone.now()}  # refreshes cached pages
         if product.cover_image_id == removed_pk:
-            following = product.images.order_by("position", "pk").first()
-            Product.objects.filter(pk=product.pk).update(
-                cover_image=following, updated_at=timezone.now()
-            )
+            changes["cover_image"] = product.images.order_by("position", "pk").first()
+        Product.objects.filter(pk=product.pk).update(**changes)
         # Files go only once the delete is committed; a failure there is logged, not raised,
         # because the image is already gone for the shopper.
         transaction.on_commit(partial(_storage_delete, sorted(filter(None, names))), robust=True)

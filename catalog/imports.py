@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from catalog.csv_io import MAX_BYTES, CsvImportError, products_csv_parse, products_import
 from catalog.models import ProductImport
+from catalog.search import search_words_refresh
 from catalog.services import CatalogError
 
 ERRORS_KEPT = 300
@@ -77,6 +78,7 @@ def product_import_run(*, import_id: int) -> ProductImport | None:
         return _finish(job, ProductImport.Status.FAILED, rows=plan.rows, errors=err.errors)
     except CatalogError as err:
         return _finish(job, ProductImport.Status.FAILED, rows=plan.rows, errors=[str(err)])
+    search_words_refresh()  # new titles can be found despite typos right away
     return _finish(job, ProductImport.Status.DONE, rows=plan.rows, result=vars(result))
 
 

@@ -6,7 +6,20 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from django.db import connection
-from django.db.models import Case, Count, IntegerField, Prefetch, Q, QuerySet, Value, When
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    FloatField,
+    IntegerField,
+    Prefetch,
+    Q,
+    QuerySet,
+    Value,
+    When,
+    prefetch_related_objects,
+)
+from django.db.models.expressions import RawSQL
 from django.http import Http404, QueryDict
 
 from catalog.models import (
@@ -174,9 +187,23 @@ def listing_facets(*, products: QuerySet[Product]) -> dict[str, object]:
 
 
 def product_get_for_storefront(*, slug: str, preview: bool = False) -> Product:
-    """The product page's product, with everything the page shows, in a fixed number of
-    queries whatever the number of variants; drafts only with `preview` (staff)."""
-    products = Product.objects.select_related("category").prefetch_related(
+    """The product row (with its category) for the product page: one query, also what a
+    cached page is keyed on (its updated_at moves with every catalog change). Drafts and
+    archived products only with `preview` (staff)."""
+    products = Product.objects.select_related("category").filter(slug=slug)
+    if not preview:
+        products = products.filter(status=Product.Status.ACTIVE)
+    product = products.first()
+    if product is None:
+        raise Http404("No such product.")
+    return product
+
+
+def product_load_for_page(*, product: Product) -> Product:
+    """Fetch what the page shows of `product`: two queries for the variants with their
+    option values (and options), one for the images, whatever their number."""
+    prefetch_related_objects(
+        [product],
         Prefetch(
             "variants",
             queryset=Variant.objects.prefetch_related(
@@ -185,11 +212,6 @@ def product_get_for_storefront(*, slug: str, preview: bool = False) -> Product:
         ),
         Prefetch("images", queryset=ProductImage.objects.order_by("position", "pk")),
     )
-    if not preview:
-        products = products.filter(status=Product.Status.ACTIVE)
-    product = products.filter(slug=slug).first()
-    if product is None:
-        raise Http404("No such product.")
     return product
 
 
@@ -225,42 +247,24 @@ def product_search(*, query: str) -> QuerySet[Product]:
     return _search_plain(query)
 
 
+# search_document is a stored, GIN-indexed tsvector (title weighted A, description B) that
+# only PostgreSQL has (migration 0005), so it is reached through RawSQL; the words typed are
+# always a query parameter.
+_MATCHES = "catalog_product.search_document @@ websearch_to_tsquery('english', %s)"
+_RANK = "ts_rank(catalog_product.search_document, websearch_to_tsquery('english', %s))"
+
+
 def _search_postgres(query: str) -> QuerySet[Product]:
     from django.contrib.postgres.search import TrigramSimilarity, TrigramWordSimilarity
-    from django.db.models import BooleanField, FloatField
-    from django.db.models.expressions import RawSQL
 
-    # search_document is a stored, GIN-indexed tsvector (title weighted A, description B)
-    # that only PostgreSQL has: migration 0005. The query text is always a parameter.
-    matches = RawSQL(
-        "catalog_product.search_document @@ websearch_to_tsquery('english', %s)",
-        [query],
-        output_field=BooleanField(),
-    )
-    rank = RawSQL(
-        "ts_rank(catalog_product.search_document, websearch_to_tsquery('english', %s))",
-        [query],
-        output_field=FloatField(),
-    )
-    # Full text first: its index answers in well under a millisecond. Trigram matching
-    # (its own GIN index, but a costly recheck) runs only when the words found nothing,
-    # which is what a typo looks like: websearch_to_tsquery needs every word.
-    ids = list(
-        _visible()
-        .annotate(hit=matches)
-        .filter(hit=True)
-        .order_by()
-        .values_list("pk", flat=True)[:SEARCH_CANDIDATES]
-    )
+    ids = _full_text_ids(query)
     if not ids:
-        ids = list(
-            _visible()
-            # Whole-title likeness catches "bras tabel lamp"; word likeness catches
-            # "stonware" inside a longer title. Both operators use the trigram index.
-            .filter(Q(title__trigram_similar=query) | Q(title__trigram_word_similar=query))
-            .order_by()
-            .values_list("pk", flat=True)[:SEARCH_CANDIDATES]
-        )
+        # Nothing for these words: most likely a typo. Swap each word for the closest word
+        # of the titles' vocabulary and search again, through the same index.
+        corrected = _corrected(query)
+        if corrected != query.lower():
+            query, ids = corrected, _full_text_ids(corrected)
+    rank = RawSQL(_RANK, [query], output_field=FloatField())  # noqa: S611 - constant SQL
     return (
         _visible()
         .filter(pk__in=ids)
@@ -270,6 +274,34 @@ def _search_postgres(query: str) -> QuerySet[Product]:
         )
         .order_by("-rank", "pk")
     )
+
+
+def _full_text_ids(query: str) -> list[int]:
+    """Ids of up to SEARCH_CANDIDATES matching products, straight from the GIN index."""
+    return list(
+        _visible()
+        .annotate(hit=RawSQL(_MATCHES, [query], output_field=BooleanField()))  # noqa: S611
+        .filter(hit=True)
+        .order_by()
+        .values_list("pk", flat=True)[:SEARCH_CANDIDATES]
+    )
+
+
+def _corrected(query: str) -> str:
+    """`query` with each word replaced by the most similar word of the product titles
+    (materialized view catalog_search_word, migration 0006): one query, about 1 ms."""
+    words = query.lower().split()[:6]
+    sql = """
+        SELECT COALESCE((
+            SELECT word FROM catalog_search_word
+            WHERE word %% typed ORDER BY word <-> typed LIMIT 1
+        ), typed)
+        FROM unnest(%s::text[]) WITH ORDINALITY AS typed_words(typed, position)
+        ORDER BY position
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [words])
+        return " ".join(row[0] for row in cursor.fetchall())
 
 
 def _search_plain(query: str) -> QuerySet[Product]:

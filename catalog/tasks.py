@@ -7,6 +7,7 @@ from django.db import OperationalError
 
 from catalog.images import product_image_renditions_make
 from catalog.imports import product_import_run
+from catalog.search import search_words_refresh
 
 
 # OSError covers a storage hiccup (a full or briefly unmounted disk, a network
@@ -22,3 +23,9 @@ def product_image_renditions_task(image_id: int) -> dict[str, str]:
 def product_import_task(import_id: int) -> None:
     # The service claims the import first, so a redelivered message changes nothing.
     product_import_run(import_id=import_id)
+
+
+@shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3)
+def search_words_refresh_task() -> None:
+    # A refresh rebuilds the whole view, so running it twice is harmless.
+    search_words_refresh()

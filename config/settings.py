@@ -164,6 +164,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "config.tasks.worker_heartbeat",
         "schedule": float(WORKER_HEARTBEAT_SECONDS),
     },
+    # New product titles join the vocabulary that corrects typos in searches.
+    "search-words-refresh": {
+        "task": "catalog.tasks.search_words_refresh_task",
+        "schedule": 10 * 60.0,
+    },
     "clear-expired-sessions": {
         "task": "config.tasks.clear_expired_sessions",
         "schedule": crontab(hour=3, minute=30),

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.conf import settings
+from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
@@ -18,6 +22,7 @@ from catalog.selectors import (
     listing_facets,
     product_get_for_storefront,
     product_list_for_storefront,
+    product_load_for_page,
     product_search,
     related_for_storefront,
     variant_picker,
@@ -108,10 +113,34 @@ def _can_preview(request: HttpRequest) -> bool:
     )
 
 
+# Anonymous product pages are cached this long at most. A change to the product itself
+# shows at once (updated_at is in the key); one elsewhere (a category's name, a related
+# product) within this time.
+PRODUCT_CACHE_SECONDS = 300
+
+
 @require_GET
 def product_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    product = product_get_for_storefront(slug=slug, preview=_can_preview(request))
+    """The product page. For shoppers the product's own HTML comes from the cache; the
+    page around it (header, account links, CSRF token, messages) is rendered each time."""
     chosen = {key[4:]: value for key, value in request.GET.items() if key.startswith("opt-")}
+    preview = _can_preview(request)
+    product = product_get_for_storefront(slug=slug, preview=preview)
+    key = None
+    if not preview:
+        choice = urlencode(sorted(chosen.items()))
+        key = f"product-page:{product.pk}:{product.updated_at.timestamp()}:{choice}"
+    parts = cache.get(key) if key else None
+    if parts is None:
+        parts = _product_parts(product_load_for_page(product=product), chosen)
+        if key:
+            cache.set(key, parts, PRODUCT_CACHE_SECONDS)
+    if request.htmx:
+        return HttpResponse(parts["panel"])
+    return render(request, "catalog/storefront/product_detail.html", {"parts": parts})
+
+
+def _product_parts(product: Product, chosen: dict[str, str]) -> dict[str, str]:
     picker = variant_picker(product=product, chosen=chosen)
     images = list(product.images.all())
     variant_image = next(
@@ -128,9 +157,13 @@ def product_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "canonical": reverse("catalog:product", args=[product.slug]),
         "is_preview": product.status != Product.Status.ACTIVE,
     }
-    if request.htmx:
-        return render(request, "catalog/storefront/product_detail.html#variant-panel", context)
-    return render(request, "catalog/storefront/product_detail.html", context)
+    name = "catalog/storefront/product_detail.html"
+    return {
+        "title": product.seo_title or product.title,
+        "head": render_to_string(f"{name}#product-head", context),
+        "main": render_to_string(f"{name}#product-main", context),
+        "panel": render_to_string(f"{name}#variant-panel", context),
+    }
 
 
 @require_GET

@@ -147,9 +147,22 @@ def test_search_ranks_a_title_match_above_a_description_mention(client):
 
 @pytest.mark.postgres
 def test_search_finds_a_title_despite_a_typo(client):
+    from catalog.search import search_words_refresh
+
     product_with_sizes("Brass Table Lamp")
+    product_with_sizes("Stoneware Bowl")
+    search_words_refresh()  # beat does this every 10 minutes
     page = client.get("/search/", {"q": "bras tabel lamp"}).text
     assert "Brass Table Lamp" in page
+    assert "Stoneware Bowl" in client.get("/search/", {"q": "stonware"}).text
+
+
+@pytest.mark.postgres
+def test_typed_words_are_parameters_never_sql(client):
+    product_with_sizes("Brass Table Lamp")
+    for query in ("'; DROP TABLE catalog_product; --", "lamp') OR 1=1 --", "%% _ \\"):
+        assert client.get("/search/", {"q": query}).status_code == 200
+    assert Product.objects.count() == 1
 
 
 def test_search_never_shows_hidden_products(client):
@@ -210,3 +223,46 @@ def test_category_page_queries_do_not_grow_with_products(
         VariantFactory(product=ProductFactory(category=category, title=f"Item {index}"))
     with django_assert_max_num_queries(8):
         assert client.get("/categories/lots/").status_code == 200
+
+
+# --- The cached product page ----------------------------------------------------------------
+
+
+def test_a_repeat_visit_is_served_from_the_cache(client, django_assert_num_queries):
+    product = product_with_sizes()
+    client.get(f"/products/{product.slug}/")
+    with django_assert_num_queries(1):  # the product row, which keys the cache
+        response = client.get(f"/products/{product.slug}/")
+    assert "€30.00" in response.text
+
+
+def test_a_price_change_shows_at_once(client):
+    from catalog.services import variant_save
+
+    product = product_with_sizes()
+    client.get(f"/products/{product.slug}/")
+    variant = product.variants.order_by("price").first()
+    variant.price = Decimal("27.00")
+    variant_save(variant=variant)
+    assert "€27.00" in client.get(f"/products/{product.slug}/").text
+
+
+def test_visitor_specific_html_is_not_shared_through_the_cache(client, django_user_model):
+    from django.test import Client
+
+    product = product_with_sizes()
+    first, second = Client(), Client()
+    page_one = first.get(f"/products/{product.slug}/").text
+    page_two = second.get(f"/products/{product.slug}/").text
+    token = re.compile(r'"X-CSRFToken": "([^"]+)"')
+    assert token.search(page_one)[1] != token.search(page_two)[1]
+    second.force_login(django_user_model.objects.create_user("ava@example.net", "pw-12345678"))
+    assert ">Account<" in second.get(f"/products/{product.slug}/").text
+
+
+def test_staff_preview_is_never_cached(client, roles, staff_login):
+    product = product_with_sizes(status=Product.Status.DRAFT)
+    staff_login(StaffFactory(role="Manager"))
+    assert "Preview: this product is" in client.get(f"/products/{product.slug}/").text
+    client.logout()
+    assert client.get(f"/products/{product.slug}/").status_code == 404
