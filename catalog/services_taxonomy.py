@@ -26,6 +26,7 @@ RULE_OPS_FOR_FIELD = {"tag": {"eq"}, "vendor": {"eq"}, "type": {"eq"}, "price": 
 RULE_VALUE_MAX = 120
 # The dashboard lists at most this many collections (each rule collection costs a COUNT).
 COLLECTION_LIST_CAP = 200
+PICKER_RESULTS = 20
 
 
 # --- Categories ------------------------------------------------------------------------------
@@ -71,6 +72,9 @@ def rule_clean(rule: Mapping[str, object]) -> tuple[dict[str, str], dict[str, st
     op = str(rule.get("op") or "")
     value = str(rule.get("value") or "").strip()
     errors: dict[str, str] = {}
+    if not op and len(RULE_OPS_FOR_FIELD.get(field, ())) == 1:
+        # Tag, vendor and type rules have one test only: a row need not spell it out.
+        op = next(iter(RULE_OPS_FOR_FIELD[field]))
     if field not in RULE_FIELDS:
         errors["field"] = "Choose what the rule looks at: tag, vendor, product type or price."
     elif field == "price":
@@ -227,3 +231,16 @@ def collection_list_for_staff() -> list[Collection]:
             counts = rules_match_counts(rules=collection.rules, match=collection.match)
             collection.product_count = counts["total"] if counts else None
     return collections
+
+
+def product_search_for_picker(*, query: str, exclude_ids: Iterable[int]) -> list[Product]:
+    """The collection picker's matches: products of any status whose title contains
+    `query`, leaving out those already chosen; a short list, for a person to scan."""
+    query = " ".join(query.split())[:100]
+    if not query:
+        return []
+    return list(
+        Product.objects.filter(title__icontains=query)
+        .exclude(pk__in=list(exclude_ids))
+        .order_by("title", "pk")[:PICKER_RESULTS]
+    )
