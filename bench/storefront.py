@@ -3,7 +3,7 @@
     .venv/bin/python bench/storefront.py --products 10000
     .venv/bin/python bench/storefront.py --products 100000 --only search
 
-Creates (or reuses) the PostgreSQL database `bench_storefront` on BENCH_DATABASE_URL's
+Creates (or reuses) the PostgreSQL database `bench_storefront_<N>` on BENCH_DATABASE_URL's
 server (default postgres://postgres@127.0.0.1:5432), fills it with set-based inserts
 (the services would take hours at this size; this measures reading, not writing),
 collects static files, starts gunicorn with production settings and times anonymous
@@ -29,7 +29,7 @@ from urllib.parse import quote
 
 ROOT = Path(__file__).resolve().parent.parent
 SERVER = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432")
-DATABASE_URL = f"{SERVER.rstrip('/')}/bench_storefront"
+DATABASE_URL = ""  # set by main(): one database per catalog size, kept between runs
 ADDRESS = "127.0.0.1:8077"
 
 ADJECTIVES = [
@@ -150,12 +150,13 @@ def manage(*args: str) -> None:
 def prepare_database(products: int) -> None:
     import psycopg
 
+    global DATABASE_URL
+    name = f"bench_storefront_{products}"
+    DATABASE_URL = f"{SERVER.rstrip('/')}/{name}"
     with psycopg.connect(SERVER + "/postgres", autocommit=True) as conn:
-        exists = conn.execute(
-            "SELECT 1 FROM pg_database WHERE datname = 'bench_storefront'"
-        ).fetchone()
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
         if not exists:
-            conn.execute("CREATE DATABASE bench_storefront")
+            conn.execute(f'CREATE DATABASE "{name}"')
     manage("migrate", "--noinput", "-v", "0")
     with psycopg.connect(DATABASE_URL) as conn:
         have = conn.execute("SELECT count(*) FROM catalog_product").fetchone()[0]
@@ -166,6 +167,12 @@ def prepare_database(products: int) -> None:
         seed(conn, start=have, count=products - have)
         conn.execute("REFRESH MATERIALIZED VIEW catalog_search_word")
         conn.execute("ANALYZE")
+
+
+def published(index: int) -> str:
+    """Publication times a minute apart, as a real catalog has (identical ones would defeat
+    the index that orders "newest")."""
+    return f"2026-01-01 00:00:00+00:00 -{index} minutes"
 
 
 def seed(conn, *, start: int, count: int) -> None:
@@ -225,7 +232,7 @@ def seed(conn, *, start: int, count: int) -> None:
                         "EUR",
                         "now",
                         "now",
-                        "now",
+                        published(int(slug.removeprefix("p-"))),
                     )
                 )
         cur.execute(

@@ -95,6 +95,7 @@ class Product(models.Model):
         ordering = ["-created_at"]
         indexes = [
             models.Index(fields=["status", "category", "-published_at"]),
+            models.Index(fields=["status", "-published_at"]),
             models.Index(fields=["status", "price_min"]),
             models.Index(fields=["vendor"]),
             models.Index(fields=["-updated_at"]),

@@ -47,6 +47,17 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "catalog/storefront/home.html", {"shelves": shelves, "newest": newest})
 
 
+# The filters offered on a listing (brands, option values) are the same for every visitor
+# and change only when the catalog does: computed once per this many seconds per listing.
+FACETS_CACHE_SECONDS = 300
+
+
+def _facets(products, scope: dict) -> dict:
+    owner = next(iter(scope.values()), None)
+    key = f"listing-facets:{type(owner).__name__}:{getattr(owner, 'pk', '')}"
+    return cache.get_or_set(key, lambda: listing_facets(products=products), FACETS_CACHE_SECONDS)
+
+
 def _listing(request: HttpRequest, *, title: str, context: dict, **scope: object) -> HttpResponse:
     filters = ListingFilters.from_query(request.GET)
     unfiltered = product_list_for_storefront(**scope)
@@ -57,7 +68,7 @@ def _listing(request: HttpRequest, *, title: str, context: dict, **scope: object
         "title": title,
         "page": page,
         "filters": filters,
-        "facets": listing_facets(products=unfiltered),
+        "facets": _facets(unfiltered, scope),
         "sorts": [
             ("newest", "Newest"),
             ("price-asc", "Price, low to high"),
