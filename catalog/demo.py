@@ -3,10 +3,12 @@ collections. Idempotent: what exists (by slug) is left alone."""
 
 from __future__ import annotations
 
+import io
 import random
 from collections.abc import Callable
 from decimal import Decimal
 
+from catalog.images import product_image_add
 from catalog.models import Category, Collection, Product, Variant
 from catalog.search import search_words_refresh
 from catalog.services import (
@@ -192,6 +194,7 @@ def seed(*, log: Callable[[str], object]) -> None:
             description=description,
         )
         _seed_variants(product, Decimal(price), options, rng)
+        _seed_picture(product, category)
         created.append(product)
     products_set_status(products=created, status=Product.Status.ACTIVE)
     _seed_collections()
@@ -242,6 +245,34 @@ def _seed_variants(product: Product, price: Decimal, options: dict, rng: random.
             position=index,
         )
         variant_save(variant=variant, option_values=combo)
+
+
+# A colour per department, so the demo store reads at a glance.
+PALETTE = {
+    "cookware": ((63, 74, 68), (214, 160, 114)),
+    "tableware": ((232, 223, 208), (160, 120, 88)),
+    "lighting": ((31, 58, 52), (243, 201, 105)),
+    "textiles": ((200, 186, 165), (112, 86, 70)),
+    "camping": ((45, 77, 63), (222, 226, 210)),
+    "garden": ((111, 134, 92), (240, 233, 214)),
+}
+
+
+def _seed_picture(product: Product, category: str) -> None:
+    """A simple still life: the product's initial on a disc, in its department's colours."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image, ImageDraw, ImageFont
+
+    background, accent = PALETTE.get(category, ((230, 225, 215), (31, 77, 63)))
+    picture = Image.new("RGB", (900, 900), background)
+    draw = ImageDraw.Draw(picture)
+    draw.ellipse((170, 170, 730, 730), fill=accent)
+    font = ImageFont.load_default(size=300)
+    draw.text((450, 465), product.title[0], fill=background, font=font, anchor="mm")
+    buffer = io.BytesIO()
+    picture.save(buffer, "JPEG", quality=85)
+    upload = SimpleUploadedFile(f"{product.slug}.jpg", buffer.getvalue(), "image/jpeg")
+    product_image_add(product=product, upload=upload, alt=product.title)
 
 
 def _seed_collections() -> None:

@@ -37,10 +37,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 @pytest.fixture(autouse=True)
-def _fast_and_isolated(settings) -> Iterator[None]:
+def _fast_and_isolated(settings, tmp_path_factory) -> Iterator[None]:
     # Argon2 is slow by design; the hasher choice itself is tested in test_settings.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.STAFF_2FA_REQUIRED = False
+    # Uploads (product images, imports) go to a folder of this test, never the checkout.
+    settings.MEDIA_ROOT = tmp_path_factory.mktemp("media")
     cache.clear()
     # Tasks run inline, when their transaction commits (tests that need on_commit use
     # django_capture_on_commit_callbacks); real workers are tested in test_celery_workers.

@@ -180,8 +180,10 @@ def _product_parts(product: Product, chosen: dict[str, str]) -> dict[str, str]:
 @require_GET
 def search(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()[:200]
-    page = _page(request, product_search(query=query)) if query else None
-    context = {"query": query, "page": page}
+    # No words: the whole shop, newest first (the "Browse the shop" and "All products" links).
+    products = product_search(query=query) if query else product_list_for_storefront()
+    page = _page(request, products)
+    context = {"query": query, "page": page, "page_query": urlencode({"q": query}) if query else ""}
     if request.htmx:
         return render(request, "catalog/storefront/search.html#search-results", context)
     return render(request, "catalog/storefront/search.html", context)

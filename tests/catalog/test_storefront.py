@@ -5,6 +5,7 @@ import re
 from decimal import Decimal
 
 import pytest
+from django.utils.text import slugify
 
 from catalog.models import Collection, Product
 from catalog.services import option_set, products_set_status
@@ -14,7 +15,7 @@ pytestmark = pytest.mark.django_db
 
 
 def product_with_sizes(title="Linen Shirt", prices=("30.00", "35.00"), **fields):
-    product = ProductFactory(title=title, slug=title.lower().replace(" ", "-"), **fields)
+    product = ProductFactory(title=title, slug=slugify(title), **fields)
     option = option_set(product=product, name="Size", values=["M", "L"][: len(prices)])
     for value, price in zip(option.values.all(), prices, strict=True):
         VariantFactory(product=product, price=Decimal(price), option_values=[value])
@@ -266,3 +267,17 @@ def test_staff_preview_is_never_cached(client, roles, staff_login):
     assert "Preview: this product is" in client.get(f"/products/{product.slug}/").text
     client.logout()
     assert client.get(f"/products/{product.slug}/").status_code == 404
+
+
+def test_an_empty_search_lists_the_whole_shop(client):
+    product_with_sizes("Brass Lamp")
+    page = client.get("/search/").text
+    assert "<h1>All products</h1>" in page
+    assert "Brass Lamp" in page
+
+
+def test_search_pages_keep_the_query_encoded(client):
+    for index in range(30):
+        product_with_sizes(f"Salt & Pepper Mill {index}", description="salt & pepper")
+    page = client.get("/search/", {"q": "salt & pepper"}).text
+    assert 'href="?q=salt+%26+pepper&amp;page=2"' in page
