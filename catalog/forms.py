@@ -60,6 +60,13 @@ class ProductForm(forms.ModelForm):
     tags = forms.CharField(
         required=False, help_text="Separated by commas, e.g. summer, linen.", max_length=500
     )
+    related = forms.CharField(
+        required=False,
+        max_length=1000,
+        label="Related products",
+        help_text="Their addresses (the part after /products/), separated by commas. "
+        "Shown first under “You may also like”.",
+    )
 
     class Meta:
         model = Product
@@ -84,6 +91,22 @@ class ProductForm(forms.ModelForm):
         self.fields["slug"].required = False
         if self.instance.pk:
             self.initial["tags"] = ", ".join(tag.name for tag in self.instance.tags.all())
+            self.initial["related"] = ", ".join(
+                self.instance.related_products.values_list("slug", flat=True)
+            )
+
+    def clean_related(self) -> list[Product]:
+        slugs = list(
+            dict.fromkeys(s.strip().strip("/") for s in self.cleaned_data["related"].split(","))
+        )
+        slugs = [slug.removeprefix("products/") for slug in slugs if slug]
+        found = {p.slug: p for p in Product.objects.filter(slug__in=slugs)}
+        missing = [slug for slug in slugs if slug not in found]
+        if missing:
+            raise forms.ValidationError(f"No product at: {', '.join(missing)}.")
+        if self.instance.pk and self.instance.slug in found:
+            raise forms.ValidationError("A product cannot be related to itself.")
+        return [found[slug] for slug in slugs]
 
     def clean_tags(self) -> list[str]:
         names = [name.strip() for name in self.cleaned_data["tags"].split(",") if name.strip()]

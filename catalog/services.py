@@ -91,6 +91,7 @@ def product_create(*, title: str, **fields: object) -> Product:
 @transaction.atomic
 def product_update(*, product: Product, **fields: object) -> Product:
     tags = fields.pop("tags", None)
+    related = fields.pop("related_products", None)
     if "slug" in fields:
         fields["slug"] = fields["slug"] or _unique_slug(
             Product, product.title, exclude_pk=product.pk
@@ -105,6 +106,8 @@ def product_update(*, product: Product, **fields: object) -> Product:
     product.save()
     if tags is not None:
         product.tags.set(tags)
+    if related is not None:
+        product.related_products.set(related)
     return product
 
 

@@ -140,8 +140,11 @@ def product_new(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         data["tags"] = _tags(data.pop("tags"))
+        related = data.pop("related")
         try:
             product = product_create(**data)
+            if related:
+                product_update(product=product, related_products=related)
         except CatalogError as err:
             form.add_error(None, str(err))
         else:
@@ -160,7 +163,12 @@ def product_edit(request: HttpRequest, pk: int) -> HttpResponse:
         if form.is_valid():
             data = {name: form.cleaned_data[name] for name in ProductForm.Meta.fields}
             try:
-                product_update(product=product, tags=_tags(form.cleaned_data["tags"]), **data)
+                product_update(
+                    product=product,
+                    tags=_tags(form.cleaned_data["tags"]),
+                    related_products=form.cleaned_data["related"],
+                    **data,
+                )
             except CatalogError as err:
                 form.add_error(None, str(err))
             else:

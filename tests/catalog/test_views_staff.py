@@ -251,3 +251,16 @@ def test_a_bad_upload_is_refused_beside_the_field(manager, settings, tmp_path):
     assert "is not an image we can use" in response.text
     assert not ProductImage.objects.exists()
     assert not any(tmp_path.rglob("*.*"))
+
+
+def test_related_products_are_set_by_address_and_bad_ones_refused(manager):
+    product = ProductFactory(title="Lamp", slug="lamp")
+    shade = ProductFactory(title="Shade", slug="shade")
+    data = {"title": "Lamp", "slug": "lamp", "related": "shade, /products/nope/"}
+    response = manager.post(f"{LIST}{product.pk}/", data)
+    assert "No product at: nope." in response.text
+    assert not product.related_products.exists()
+    manager.post(f"{LIST}{product.pk}/", data | {"related": "shade"})
+    assert list(product.related_products.all()) == [shade]
+    response = manager.post(f"{LIST}{product.pk}/", data | {"related": "lamp"})
+    assert "cannot be related to itself" in response.text
