@@ -12,7 +12,7 @@ from pathlib import PurePath
 
 from django.core.cache import cache
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
+from django.db import OperationalError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -22,6 +22,7 @@ from catalog.search import search_words_refresh
 from catalog.services import CatalogError
 
 ERRORS_KEPT = 300
+UNEXPECTED = "The import stopped because of an error on our side; nothing was changed. Try again."
 # A run older than this is taken to have died with its worker (its transaction rolled
 # back), so a redelivered task may start it again.
 STALE_AFTER = timedelta(minutes=30)
@@ -64,6 +65,20 @@ def product_import_run(*, import_id: int) -> ProductImport | None:
     if not claimed:
         return None
     job = ProductImport.objects.get(pk=import_id)
+    try:
+        return _run(job)
+    except OperationalError:
+        # The database went away: hand the job back so Celery's retry can claim it again.
+        ProductImport.objects.filter(pk=job.pk).update(status=ProductImport.Status.QUEUED)
+        raise
+    except Exception:
+        # Anything else is a bug; the import's transaction rolled back, so say so rather
+        # than leave the progress bar polling forever. The exception still reaches the logs.
+        _finish(job, ProductImport.Status.FAILED, rows=0, errors=[UNEXPECTED])
+        raise
+
+
+def _run(job: ProductImport) -> ProductImport:
     with job.file.open("rb") as handle:
         plan = products_csv_parse(file=handle)
     if plan.errors:
@@ -88,6 +103,9 @@ def _finish(job: ProductImport, status: str, *, rows: int, errors=(), result=Non
     job.errors = [str(error) for error in list(errors)[:ERRORS_KEPT]]
     job.result = result or {}
     job.finished_at = timezone.now()
-    job.save(update_fields=["status", "rows", "errors", "result", "finished_at"])
+    # The uploaded file holds costs and unpublished products: gone once read.
+    if job.file:
+        job.file.delete(save=False)
+    job.save(update_fields=["status", "rows", "errors", "result", "finished_at", "file"])
     cache.delete(progress_key(job.pk))
     return job

@@ -253,6 +253,19 @@ class Collection(models.Model):
         return self.title
 
 
+def _private_storage():
+    from django.core.files.storage import storages
+
+    return storages["private"]
+
+
+def _import_name(instance: object, filename: str) -> str:
+    # A random name: the merchant's file name stays in original_name, never in a path.
+    import uuid
+
+    return f"imports/products/{uuid.uuid4().hex}.csv"
+
+
 class ProductImport(models.Model):
     """A CSV import started from the dashboard, run by a worker, watched with a progress bar."""
 
@@ -262,7 +275,7 @@ class ProductImport(models.Model):
         FAILED = "failed", "Failed"
         DONE = "done", "Done"
 
-    file = models.FileField(upload_to="imports/products/%Y/%m/")
+    file = models.FileField(upload_to=_import_name, storage=_private_storage, blank=True)
     original_name = models.CharField(max_length=255)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
     rows = models.PositiveIntegerField(default=0)

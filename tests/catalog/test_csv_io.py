@@ -634,3 +634,19 @@ def test_export_command_writes_stdout_or_a_file(shirts, tmp_path):
     call_command("export_products", "--output", str(path), stdout=io.StringIO(), stderr=err)
     assert path.read_bytes() == expected.encode()
     assert not (tmp_path / "out.csv.part").exists()
+
+
+def test_export_defuses_spreadsheet_formulas_and_import_restores_them():
+    from catalog.csv_io import products_csv_export, products_csv_parse, products_import
+
+    variant = VariantFactory(product__vendor='=HYPERLINK("http://evil")', product__title="-Sale-")
+    exported = "".join(products_csv_export())
+    assert "'=HYPERLINK" in exported
+    assert ",'-Sale-," in exported
+    Product.objects.all().delete()
+    plan = products_csv_parse(file=exported.encode())
+    assert plan.errors == []
+    products_import(plan=plan)
+    product = Product.objects.get(slug=variant.product.slug)
+    assert product.vendor == '=HYPERLINK("http://evil")'
+    assert product.title == "-Sale-"

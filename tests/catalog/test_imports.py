@@ -98,3 +98,59 @@ def test_roles_without_add_product_cannot_import(client, roles, staff_login):
     staff_login(StaffFactory(role="Support"))
     assert client.get("/dashboard/catalog/imports/").status_code == 403
     assert client.get("/dashboard/catalog/products/export.csv").status_code == 200
+
+
+def test_uploaded_files_are_private_and_removed_after_the_import(manager, settings):
+    from pathlib import Path
+
+    from catalog.imports import product_import_run
+
+    upload(manager, GOOD, name="costs & drafts.csv")
+    job = ProductImport.objects.get()
+    stored = Path(job.file.path)
+    assert stored.exists()
+    assert stored.is_relative_to(Path(settings.VAR_DIR) / "private")  # never under /media/
+    assert "costs" not in stored.name
+    product_import_run(import_id=job.pk)
+    job.refresh_from_db()
+    assert job.status == ProductImport.Status.DONE
+    assert not stored.exists()
+    assert job.original_name == "costs & drafts.csv"
+
+
+def test_a_crash_during_the_import_fails_the_job_and_changes_nothing(manager, monkeypatch):
+    import catalog.imports as imports
+
+    upload(manager, GOOD)
+    job = ProductImport.objects.get()
+
+    def boom(**kwargs):
+        raise RuntimeError("bug")
+
+    monkeypatch.setattr(imports, "products_import", boom)
+    with pytest.raises(RuntimeError):
+        product_import_run(import_id=job.pk)
+    job.refresh_from_db()
+    assert job.status == ProductImport.Status.FAILED
+    assert "error on our side" in job.errors[0]
+    assert not Product.objects.exists()
+
+
+def test_a_lost_database_puts_the_job_back_for_the_retry(manager, monkeypatch):
+    from django.db import OperationalError
+
+    import catalog.imports as imports
+
+    upload(manager, GOOD)
+    job = ProductImport.objects.get()
+
+    def gone(**kwargs):
+        raise OperationalError("server closed the connection")
+
+    monkeypatch.setattr(imports, "products_import", gone)
+    with pytest.raises(OperationalError):
+        product_import_run(import_id=job.pk)
+    job.refresh_from_db()
+    assert job.status == ProductImport.Status.QUEUED
+    monkeypatch.undo()
+    assert product_import_run(import_id=job.pk).status == ProductImport.Status.DONE
