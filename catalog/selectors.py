@@ -339,6 +339,25 @@ class Picker:
     variant: Variant | None
 
 
+def variant_combos(*, product: Product) -> list[tuple[int, dict[str, str]]]:
+    """(variant id, {option name: value}) of each variant, from prefetched data."""
+    return [
+        (variant.pk, {value.option.name: value.value for value in variant.option_values.all()})
+        for variant in product.variants.all()
+    ]
+
+
+def variant_for_choice(*, combos: list[tuple[int, dict[str, str]]], chosen: dict) -> int | None:
+    """The variant matching most of the chosen {option name: value}; the first on a tie."""
+    if not combos:
+        return None
+
+    def score(item: tuple[int, dict[str, str]]) -> int:
+        return sum(1 for name, value in chosen.items() if item[1].get(name) == value)
+
+    return max(combos, key=score)[0]
+
+
 def variant_picker(*, product: Product, chosen: dict[str, str]) -> Picker:
     """Work out the variant from the chosen {option name: value}, from prefetched data.
 
@@ -346,25 +365,18 @@ def variant_picker(*, product: Product, chosen: dict[str, str]) -> Picker:
     page needs no query for options. A missing or impossible choice falls back to the
     first variant that matches as much as was chosen.
     """
-    variants = list(product.variants.all())
+    variants = {variant.pk: variant for variant in product.variants.all()}
+    combos = variant_combos(product=product)
+    chosen_id = variant_for_choice(combos=combos, chosen=chosen)
+    selected = dict(combos)[chosen_id] if chosen_id else {}
     options: dict[str, dict] = {}
-    combos = []
-    for variant in variants:
-        combo = {}
+    for variant in variants.values():
         for value in variant.option_values.all():
             option = options.setdefault(
                 value.option.name,
                 {"name": value.option.name, "position": value.option.position, "values": {}},
             )
             option["values"].setdefault(value.value, value.position)
-            combo[value.option.name] = value.value
-        combos.append((variant, combo))
-
-    def score(item: tuple[Variant, dict]) -> int:
-        return sum(1 for name, value in chosen.items() if item[1].get(name) == value)
-
-    best = max(combos, key=score, default=(None, {}))
-    selected = best[1]
     rows = []
     for option in sorted(options.values(), key=lambda o: (o["position"], o["name"])):
         values = sorted(option["values"].items(), key=lambda item: (item[1], item[0]))
@@ -377,7 +389,7 @@ def variant_picker(*, product: Product, chosen: dict[str, str]) -> Picker:
                 ],
             }
         )
-    return Picker(options=rows, variant=best[0])
+    return Picker(options=rows, variant=variants.get(chosen_id))
 
 
 def related_for_storefront(*, product: Product, limit: int = 4) -> list[Product]:

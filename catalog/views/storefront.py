@@ -12,6 +12,7 @@ from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.http import require_GET
+from django.views.decorators.vary import vary_on_headers
 
 from catalog.models import Category, Collection, Product
 from catalog.selectors import (
@@ -25,6 +26,8 @@ from catalog.selectors import (
     product_load_for_page,
     product_search,
     related_for_storefront,
+    variant_combos,
+    variant_for_choice,
     variant_picker,
 )
 from config.staff import STAFF_SESSION_KEY
@@ -77,12 +80,13 @@ def _listing(request: HttpRequest, *, title: str, context: dict, **scope: object
         ],
         "query_without_page": query.urlencode(),
     }
-    if request.htmx:
+    if request.htmx and not request.htmx.history_restore_request:
         return render(request, "catalog/storefront/listing.html#listing-results", context)
     return render(request, "catalog/storefront/listing.html", context)
 
 
 @require_GET
+@vary_on_headers("HX-Request")
 def category_detail(request: HttpRequest, slug: str) -> HttpResponse:
     category = category_get_or_404(slug=slug)
     context = {
@@ -98,6 +102,7 @@ def category_detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @require_GET
+@vary_on_headers("HX-Request")
 def collection_detail(request: HttpRequest, slug: str) -> HttpResponse:
     collection = get_object_or_404(Collection, slug=slug)
     context = {
@@ -131,22 +136,36 @@ PRODUCT_CACHE_SECONDS = 300
 
 
 @require_GET
+@vary_on_headers("HX-Request")
 def product_detail(request: HttpRequest, slug: str) -> HttpResponse:
     """The product page. For shoppers the product's own HTML comes from the cache; the
-    page around it (header, account links, CSRF token, messages) is rendered each time."""
+    page around it (header, account links, CSRF token, messages) is rendered each time.
+
+    The HTML depends only on the variant a choice resolves to, so that is the key: made-up
+    opt-* parameters cannot fill the cache. The product's variants and their option
+    values are cached too, per product version, to resolve a choice without queries.
+    """
     chosen = {key[4:]: value for key, value in request.GET.items() if key.startswith("opt-")}
     preview = _can_preview(request)
     product = product_get_for_storefront(slug=slug, preview=preview)
-    key = None
-    if not preview:
-        choice = urlencode(sorted(chosen.items()))
-        key = f"product-page:{product.pk}:{product.updated_at.timestamp()}:{choice}"
-    parts = cache.get(key) if key else None
+    version = f"product-page:{product.pk}:{product.updated_at.timestamp()}"
+    combos = None if preview else cache.get(version)
+    loaded = combos is None
+    if loaded:
+        product_load_for_page(product=product)
+        combos = variant_combos(product=product)
+        if not preview:
+            cache.set(version, combos, PRODUCT_CACHE_SECONDS)
+    variant_id = variant_for_choice(combos=combos, chosen=chosen)
+    key = f"{version}:{variant_id}"
+    parts = None if preview else cache.get(key)
     if parts is None:
-        parts = _product_parts(product_load_for_page(product=product), chosen)
-        if key:
+        if not loaded:
+            product_load_for_page(product=product)
+        parts = _product_parts(product, chosen)
+        if not preview:
             cache.set(key, parts, PRODUCT_CACHE_SECONDS)
-    if request.htmx:
+    if request.htmx and not request.htmx.history_restore_request:
         return HttpResponse(parts["panel"])
     return render(request, "catalog/storefront/product_detail.html", {"parts": parts})
 
@@ -178,13 +197,14 @@ def _product_parts(product: Product, chosen: dict[str, str]) -> dict[str, str]:
 
 
 @require_GET
+@vary_on_headers("HX-Request")
 def search(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()[:200]
     # No words: the whole shop, newest first (the "Browse the shop" and "All products" links).
     products = product_search(query=query) if query else product_list_for_storefront()
     page = _page(request, products)
     context = {"query": query, "page": page, "page_query": urlencode({"q": query}) if query else ""}
-    if request.htmx:
+    if request.htmx and not request.htmx.history_restore_request:
         return render(request, "catalog/storefront/search.html#search-results", context)
     return render(request, "catalog/storefront/search.html", context)
 

@@ -281,3 +281,30 @@ def test_search_pages_keep_the_query_encoded(client):
         product_with_sizes(f"Salt & Pepper Mill {index}", description="salt & pepper")
     page = client.get("/search/", {"q": "salt & pepper"}).text
     assert 'href="?q=salt+%26+pepper&amp;page=2"' in page
+
+
+def test_made_up_choices_share_the_cached_page_of_their_variant(client, django_assert_num_queries):
+    product = product_with_sizes()
+    client.get(f"/products/{product.slug}/")
+    for junk in range(3):
+        with django_assert_num_queries(1):
+            client.get(f"/products/{product.slug}/", {f"opt-junk{junk}": junk})
+
+
+@pytest.mark.parametrize("path", ["/products/linen-shirt/", "/categories/all/", "/search/?q=shirt"])
+def test_pages_with_htmx_fragments_vary_on_hx_request_and_restore_history(client, path):
+    product_with_sizes(category=CategoryFactory(slug="all"))
+    response = client.get(path, headers={"HX-Request": "true"})
+    assert "HX-Request" in response["Vary"]
+    assert "<html" not in response.text
+    restored = client.get(
+        path, headers={"HX-Request": "true", "HX-History-Restore-Request": "true"}
+    )
+    assert "<html" in restored.text
+
+
+def test_unticking_a_filter_is_possible_because_the_form_targets_the_bare_path(client):
+    category = CategoryFactory(slug="all")
+    product_with_sizes(category=category)
+    page = client.get("/categories/all/", {"vendor": "Northwind"}).text
+    assert 'hx-get="/categories/all/"' in page
