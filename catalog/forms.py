@@ -131,6 +131,12 @@ class OptionForm(forms.Form):
 
 
 class VariantForm(forms.ModelForm):
+    price = forms.DecimalField(min_value=0, max_digits=12, decimal_places=2)
+    compare_at_price = forms.DecimalField(
+        min_value=0, max_digits=12, decimal_places=2, required=False, label="Compare at"
+    )
+    cost = forms.DecimalField(min_value=0, max_digits=12, decimal_places=2, required=False)
+
     class Meta:
         model = Variant
         fields = [

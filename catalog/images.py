@@ -342,6 +342,8 @@ def product_image_renditions_make(*, image_id: int) -> dict[str, str]:
 
     with transaction.atomic():
         updated = ProductImage.objects.filter(pk=image.pk).update(renditions=renditions)
+        # Cached product pages are keyed on updated_at: let them pick up the srcset.
+        Product.objects.filter(pk=image.product_id).update(updated_at=timezone.now())
     if not updated:
         # Removed while we worked: its remove already ran, so clean up after ourselves.
         _storage_delete(renditions.values())

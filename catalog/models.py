@@ -162,6 +162,8 @@ class Variant(models.Model):
     class Meta:
         ordering = ["position", "pk"]
         constraints = [
+            # The services compare SKUs without case ("ab-1" is "AB-1"); so does the database.
+            models.UniqueConstraint(Lower("sku"), name="variant_sku_ci_unique"),
             models.CheckConstraint(condition=Q(price__gte=0), name="variant_price_not_negative"),
             models.CheckConstraint(
                 condition=Q(compare_at_price__isnull=True)

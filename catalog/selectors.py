@@ -40,6 +40,7 @@ SORTS = {
 }
 # A broad search term stops at this many candidates before ranking: "a" must stay fast.
 SEARCH_CANDIDATES = 200
+MAX_AMOUNT = Decimal("9999999999.99")  # DecimalField(max_digits=12, decimal_places=2)
 
 
 @dataclass(frozen=True)
@@ -75,7 +76,8 @@ class ListingFilters:
             except InvalidOperation:
                 errors.append(f"“{raw}” is not a price; that limit is ignored.")
                 return None
-            if not value.is_finite() or value < 0:
+            # Above the money columns' range PostgreSQL would refuse the comparison.
+            if not value.is_finite() or value < 0 or value > MAX_AMOUNT:
                 errors.append(f"“{raw}” is not a price; that limit is ignored.")
                 return None
             return value

@@ -55,6 +55,10 @@ def category_save(*, category: Category) -> Category:
     category.save()
     category.path = f"{parent_path}{category.pk}/"
     Category.objects.filter(pk=category.pk).update(path=category.path)
+    # Breadcrumbs on cached product pages show this category's name and place.
+    Product.objects.filter(category__path__startswith=category.path).update(
+        updated_at=timezone.now()
+    )
     if old_path and old_path != category.path:
         # Categories are few (hundreds): a loop over the subtree is simple and cheap.
         for child in Category.objects.filter(path__startswith=old_path).exclude(pk=category.pk):
@@ -143,8 +147,17 @@ def products_set_category(*, products: Iterable[Product], category: Category | N
     )
 
 
+def _touch(*product_ids: int) -> None:
+    """Mark products changed: cached product pages are keyed on updated_at."""
+    Product.objects.filter(pk__in=product_ids).update(updated_at=timezone.now())
+
+
 def _refresh_listing(product_id: int) -> None:
-    """Keep the product's price range, used by listings, equal to its variants'."""
+    """Keep the product's price range, used by listings, equal to its variants'.
+
+    The product row is locked first, so two variant saves cannot interleave their reads.
+    """
+    Product.objects.select_for_update().filter(pk=product_id).values("pk").first()
     prices = Variant.objects.filter(product_id=product_id).aggregate(
         low=Min("price"), high=Max("price")
     )
@@ -165,23 +178,32 @@ def tag_get_or_create(*, name: str) -> Tag:
 
 @transaction.atomic
 def option_set(
-    *, product: Product, name: str, values: list[str], position: int = 0
+    *, product: Product, name: str, values: list[str], position: int | None = None
 ) -> ProductOption:
-    """Create or update an option (Size) with its values (S, M, L), keeping values in use."""
+    """Create or update an option (Size) with its values (S, M, L), keeping values in use.
+
+    Without `position` a new option goes last and an existing one keeps its place.
+    """
     name = name.strip()
     cleaned = [value.strip() for value in values if value.strip()]
     if not name or not cleaned:
         raise CatalogError("An option needs a name and at least one value.")
     if len({value.lower() for value in cleaned}) != len(cleaned):
         raise CatalogError(f"The values of {name} repeat.")
-    option, _ = ProductOption.objects.update_or_create(
-        product=product, name=name, defaults={"position": position}
+    option, created = ProductOption.objects.get_or_create(
+        product=product,
+        name=name,
+        defaults={"position": product.options.count() if position is None else position},
     )
+    if not created and position is not None and option.position != position:
+        option.position = position
+        option.save(update_fields=["position"])
     for index, value in enumerate(cleaned):
         OptionValue.objects.update_or_create(
             option=option, value=value, defaults={"position": index}
         )
     option.values.exclude(value__in=cleaned).filter(variants__isnull=True).delete()
+    _touch(product.pk)
     return option
 
 
@@ -198,17 +220,31 @@ def variant_save(
         raise CatalogError("A variant needs a SKU.")
     if Variant.objects.exclude(pk=variant.pk).filter(sku__iexact=variant.sku).exists():
         raise CatalogError(f"The SKU {variant.sku} is used by another variant.")
+    if variant.price < 0 or (variant.cost is not None and variant.cost < 0):
+        raise CatalogError("Prices and costs cannot be negative.")
     variant.price = money_round(variant.price, variant.currency)
+    if variant.cost is not None:
+        variant.cost = money_round(variant.cost, variant.currency)
     if variant.compare_at_price is not None:
         variant.compare_at_price = money_round(variant.compare_at_price, variant.currency)
         if variant.compare_at_price <= variant.price:
             raise CatalogError("The compare-at price must be higher than the price.")
+    # The product row first, then the variant's: the same order as every catalog write,
+    # so the price history records the price this save replaced, not a stale read.
+    Product.objects.select_for_update().filter(pk=variant.product_id).values("pk").first()
     old_price = None
     if variant.pk:
-        old_price = Variant.objects.filter(pk=variant.pk).values_list("price", flat=True).first()
+        old_price = (
+            Variant.objects.select_for_update()
+            .filter(pk=variant.pk)
+            .values_list("price", flat=True)
+            .first()
+        )
+    values = None if option_values is None else list(option_values)
+    if values is not None:
+        _check_combination(variant, values)
     variant.save()
-    if option_values is not None:
-        values = list(option_values)
+    if values is not None:
         variant.option_values.set(values)
         if not variant.title:
             variant.title = " / ".join(value.value for value in values)
@@ -223,6 +259,26 @@ def variant_save(
         )
     _refresh_listing(variant.product_id)
     return variant
+
+
+def _check_combination(variant: Variant, values: list[OptionValue]) -> None:
+    """One value per option, of this product, and no other variant with the same ones:
+    a shopper could never reach a variant whose choice another variant already answers."""
+    options = [value.option_id for value in values]
+    if len(options) != len(set(options)):
+        raise CatalogError("A variant takes one value of each option.")
+    if any(value.option.product_id != variant.product_id for value in values):
+        raise CatalogError("Those option values belong to another product.")
+    wanted = {value.pk for value in values}
+    siblings = (
+        Variant.objects.filter(product_id=variant.product_id)
+        .exclude(pk=variant.pk)
+        .prefetch_related("option_values")
+    )
+    for sibling in siblings:
+        if {value.pk for value in sibling.option_values.all()} == wanted:
+            label = " / ".join(value.value for value in values) or "no options"
+            raise CatalogError(f"{sibling.sku} already is {label}.")
 
 
 @transaction.atomic
@@ -251,6 +307,8 @@ def prices_change_by_percent(
     history = []
     for variant in variants:
         new_price = money_round(variant.price * factor, variant.currency)
+        if new_price == variant.price:
+            continue
         history.append(
             PriceChange(
                 variant=variant,

@@ -23,7 +23,7 @@ from catalog.forms import (
 )
 from catalog.images import product_image_add, product_image_remove, product_images_reorder
 from catalog.imports import import_progress, product_import_start
-from catalog.models import OptionValue, Product, ProductImage, ProductImport, Tag, Variant
+from catalog.models import Category, OptionValue, Product, ProductImage, ProductImport, Tag, Variant
 from catalog.selectors import product_get_for_staff, product_list_for_staff
 from catalog.services import (
     CatalogError,
@@ -62,7 +62,12 @@ def _product_rows(request: HttpRequest, query: dict | None = None) -> dict:
     )
     params = (query or request.GET).copy()
     params.pop("page", None)
-    return {"filters": filters, "page": page, "query_without_page": params.urlencode()}
+    return {
+        "filters": filters,
+        "page": page,
+        "query_without_page": params.urlencode(),
+        "bulk_categories": list(Category.objects.order_by("path")),
+    }
 
 
 @staff_required("catalog.view_product")
@@ -193,10 +198,7 @@ def product_option_save(request: HttpRequest, pk: int) -> HttpResponse:
     if form.is_valid():
         try:
             option_set(
-                product=product,
-                name=form.cleaned_data["name"],
-                values=form.cleaned_data["values"],
-                position=product.options.count(),
+                product=product, name=form.cleaned_data["name"], values=form.cleaned_data["values"]
             )
         except CatalogError as err:
             form.add_error(None, str(err))
@@ -321,7 +323,8 @@ def product_image_delete(request: HttpRequest, pk: int, image_pk: int) -> HttpRe
 # --- CSV import and export ------------------------------------------------------------------
 
 
-@staff_required("catalog.add_product")
+# An import creates and changes products and prices: it needs change_product.
+@staff_required("catalog.change_product")
 def product_imports(request: HttpRequest) -> HttpResponse:
     form = ImportUploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
@@ -335,7 +338,7 @@ def product_imports(request: HttpRequest) -> HttpResponse:
     return render(request, "catalog/staff/imports.html", {"form": form, "imports": recent})
 
 
-@staff_required("catalog.add_product")
+@staff_required("catalog.change_product")
 def product_import_detail(request: HttpRequest, pk: int) -> HttpResponse:
     job = get_object_or_404(ProductImport, pk=pk)
     done, total = import_progress(job=job)
@@ -345,7 +348,8 @@ def product_import_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "catalog/staff/import_detail.html", context)
 
 
-@staff_required("catalog.view_product")
+# The export carries cost prices, which roles that only read the catalog do not see.
+@staff_required("catalog.change_product")
 def product_export(request: HttpRequest) -> StreamingHttpResponse:
     """All products as CSV, in the columns the import reads; streamed, so it can be large."""
     stamp = timezone.now().strftime("%Y-%m-%d")

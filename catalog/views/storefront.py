@@ -184,7 +184,9 @@ def _product_parts(product: Product, chosen: dict[str, str]) -> dict[str, str]:
         "main_image": variant_image or (images[0] if images else None),
         "breadcrumbs": category_breadcrumbs(category=product.category),
         "related": related_for_storefront(product=product),
-        "canonical": reverse("catalog:product", args=[product.slug]),
+        # Absolute: search engines and link previews read these out of context.
+        "canonical": settings.SITE_URL + reverse("catalog:product", args=[product.slug]),
+        "site_url": settings.SITE_URL,
         "is_preview": product.status != Product.Status.ACTIVE,
     }
     name = "catalog/storefront/product_detail.html"

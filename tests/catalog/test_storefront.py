@@ -22,13 +22,13 @@ def product_with_sizes(title="Linen Shirt", prices=("30.00", "35.00"), **fields)
     return product
 
 
-def test_product_page_shows_the_product_with_seo_data(client):
+def test_product_page_shows_the_product_with_seo_data(client, settings):
     product = product_with_sizes(description="Soft & breathable <linen>.")
     response = client.get(f"/products/{product.slug}/")
     assert response.status_code == 200
     html = response.text
     assert '<h1 class="product__title">Linen Shirt</h1>' in html
-    assert '<link rel="canonical" href="/products/linen-shirt/">' in html
+    assert f'<link rel="canonical" href="{settings.SITE_URL}/products/linen-shirt/">' in html
     assert '<meta property="og:title" content="Linen Shirt">' in html
     data = json.loads(
         re.search(r'<script type="application/ld\+json">(.*?)</script>', html, re.S)[1]
@@ -308,3 +308,10 @@ def test_unticking_a_filter_is_possible_because_the_form_targets_the_bare_path(c
     product_with_sizes(category=category)
     page = client.get("/categories/all/", {"vendor": "Northwind"}).text
     assert 'hx-get="/categories/all/"' in page
+
+
+def test_an_absurd_price_filter_is_explained_not_a_server_error(client):
+    product_with_sizes(category=CategoryFactory(slug="all"))
+    response = client.get("/categories/all/", {"min": "1e999999", "max": "99999999999999"})
+    assert response.status_code == 200
+    assert "“1e999999” is not a price" in response.text

@@ -264,3 +264,14 @@ def test_related_products_are_set_by_address_and_bad_ones_refused(manager):
     assert list(product.related_products.all()) == [shade]
     response = manager.post(f"{LIST}{product.pk}/", data | {"related": "lamp"})
     assert "cannot be related to itself" in response.text
+
+
+def test_a_negative_price_is_refused_beside_the_field(manager):
+    product = ProductFactory()
+    response = manager.post(
+        f"{LIST}{product.pk}/variants/",
+        {"new-sku": "NEG-1", "new-price": "-5", "new-weight_grams": "0"},
+        headers={"HX-Request": "true"},
+    )
+    assert "greater than or equal to 0" in response.text
+    assert not Variant.objects.exists()
