@@ -173,6 +173,18 @@ class ImageUploadForm(forms.Form):
         label="Alt text",
         help_text="What the picture shows, for screen readers.",
     )
+    variant = forms.ModelChoiceField(
+        queryset=Variant.objects.none(),
+        required=False,
+        empty_label="Every variant",
+        label="Shows variant",
+        help_text="Choosing this variant on the product page shows this picture.",
+    )
+
+    def __init__(self, *args: object, product: Product | None = None, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        if product is not None:
+            self.fields["variant"].queryset = product.variants.all()
 
 
 class ImportUploadForm(forms.Form):

@@ -21,6 +21,7 @@ from django.db.models import (
 )
 from django.db.models.expressions import RawSQL
 from django.http import Http404, QueryDict
+from django.urls import reverse
 
 from catalog.models import (
     Category,
@@ -447,7 +448,10 @@ def product_get_for_staff(*, product_id: int) -> Product:
                     Prefetch("option_values", queryset=OptionValue.objects.select_related("option"))
                 ),
             ),
-            Prefetch("images", queryset=ProductImage.objects.order_by("position", "pk")),
+            Prefetch(
+                "images",
+                queryset=ProductImage.objects.select_related("variant").order_by("position", "pk"),
+            ),
         )
         .filter(pk=product_id)
         .first()
@@ -455,3 +459,13 @@ def product_get_for_staff(*, product_id: int) -> Product:
     if product is None:
         raise Http404("No such product.")
     return product
+
+
+def category_menu() -> list[dict[str, str]]:
+    """Top-level categories as plain data (cacheable): name and address."""
+    return [
+        {"name": name, "url": reverse("catalog:category", args=[slug])}
+        for name, slug in Category.objects.filter(parent__isnull=True)
+        .order_by("position", "name")
+        .values_list("name", "slug")[:8]
+    ]

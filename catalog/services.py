@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from decimal import Decimal
 
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Max, Min
 from django.utils import timezone
@@ -55,6 +56,7 @@ def category_save(*, category: Category) -> Category:
     category.save()
     category.path = f"{parent_path}{category.pk}/"
     Category.objects.filter(pk=category.pk).update(path=category.path)
+    cache.delete("catalog:menu")  # the storefront header lists the top-level categories
     # Breadcrumbs on cached product pages show this category's name and place.
     Product.objects.filter(category__path__startswith=category.path).update(
         updated_at=timezone.now()

@@ -80,3 +80,18 @@ def owner(roles):
 @pytest.fixture
 def on_postgres() -> bool:
     return connection.vendor == "postgresql"
+
+
+@pytest.fixture
+def warm_menu():
+    """Cache the storefront header's department menu as a running shop has it, so query
+    counts measure the page itself (the menu's own cost is tested on its own). Call it
+    after creating categories: saving one drops the cached menu."""
+    from catalog.selectors import category_menu
+    from catalog.templatetags.catalog_tags import MENU_CACHE_KEY
+
+    def warm() -> None:
+        cache.set(MENU_CACHE_KEY, category_menu(), 600)
+
+    warm()
+    return warm

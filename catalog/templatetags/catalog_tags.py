@@ -52,3 +52,21 @@ def product_jsonld(context: template.Context, product: object, variant: object) 
     text = json.dumps(data, ensure_ascii=False)
     text = text.replace("<", "\\u003C").replace(">", "\\u003E").replace("&", "\\u0026")
     return format_html('<script type="application/ld+json">{}</script>', mark_safe(text))  # noqa: S308 - escaped above
+
+
+MENU_CACHE_KEY = "catalog:menu"
+
+
+@register.inclusion_tag("catalog/storefront/menu.html", takes_context=True)
+def catalog_menu(context: template.Context) -> dict:
+    """The top-level categories for the storefront header; cached, since every page shows
+    it, and dropped by catalog.services.category_save whenever a category changes."""
+    from django.core.cache import cache
+
+    from catalog.selectors import category_menu
+
+    request = context.get("request")
+    return {
+        "categories": cache.get_or_set(MENU_CACHE_KEY, category_menu, 600),
+        "current": request.path if request else "",
+    }

@@ -130,7 +130,7 @@ def _editor_context(product: Product, **extra: object) -> dict:
         "images": list(product.images.all()),
         "option_form": OptionForm(),
         "variant_form": VariantForm(prefix="new"),
-        "image_form": ImageUploadForm(),
+        "image_form": ImageUploadForm(product=product),
         **extra,
     }
 
@@ -281,11 +281,14 @@ def _images_region(request: HttpRequest, product: Product, **extra: object) -> H
 @require_POST
 def product_image_upload(request: HttpRequest, pk: int) -> HttpResponse:
     product = product_get_for_staff(product_id=pk)
-    form = ImageUploadForm(request.POST, request.FILES)
+    form = ImageUploadForm(request.POST, request.FILES, product=product)
     if form.is_valid():
         try:
             product_image_add(
-                product=product, upload=form.cleaned_data["image"], alt=form.cleaned_data["alt"]
+                product=product,
+                upload=form.cleaned_data["image"],
+                alt=form.cleaned_data["alt"],
+                variant=form.cleaned_data["variant"],
             )
         except CatalogError as err:
             form.add_error("image", str(err))

@@ -204,24 +204,26 @@ def test_publishing_without_a_variant_is_refused():
 
 @pytest.mark.parametrize("variants", [1, 100])
 def test_product_page_queries_do_not_grow_with_variants(
-    client, django_assert_max_num_queries, variants
+    client, django_assert_max_num_queries, variants, warm_menu
 ):
     category = CategoryFactory(parent=CategoryFactory())
     product = ProductFactory(title="Big Range", slug="big-range", category=category)
     option = option_set(product=product, name="Size", values=[f"S{i}" for i in range(variants)])
     for value in option.values.all():
         VariantFactory(product=product, option_values=[value])
+    warm_menu()
     with django_assert_max_num_queries(6):
         assert client.get("/products/big-range/").status_code == 200
 
 
 @pytest.mark.parametrize("count", [12, 48])
 def test_category_page_queries_do_not_grow_with_products(
-    client, django_assert_max_num_queries, count
+    client, django_assert_max_num_queries, count, warm_menu
 ):
     category = CategoryFactory(slug="lots")
     for index in range(count):
         VariantFactory(product=ProductFactory(category=category, title=f"Item {index}"))
+    warm_menu()
     with django_assert_max_num_queries(8):
         assert client.get("/categories/lots/").status_code == 200
 
@@ -229,7 +231,7 @@ def test_category_page_queries_do_not_grow_with_products(
 # --- The cached product page ----------------------------------------------------------------
 
 
-def test_a_repeat_visit_is_served_from_the_cache(client, django_assert_num_queries):
+def test_a_repeat_visit_is_served_from_the_cache(client, django_assert_num_queries, warm_menu):
     product = product_with_sizes()
     client.get(f"/products/{product.slug}/")
     with django_assert_num_queries(1):  # the product row, which keys the cache
@@ -315,3 +317,19 @@ def test_an_absurd_price_filter_is_explained_not_a_server_error(client):
     response = client.get("/categories/all/", {"min": "1e999999", "max": "99999999999999"})
     assert response.status_code == 200
     assert "“1e999999” is not a price" in response.text
+
+
+def test_the_header_lists_departments_from_one_cached_query(client, django_assert_num_queries):
+    from catalog.services import category_save
+
+    kitchen = CategoryFactory(name="Kitchen", slug="kitchen")
+    CategoryFactory(name="Pans", slug="pans", parent=kitchen)
+    with django_assert_num_queries(3):  # featured collections, newest products, the menu
+        page = client.get("/").text
+    assert '<a href="/categories/kitchen/">Kitchen</a>' in page
+    assert "Pans</a>" not in page  # top level only
+    with django_assert_num_queries(2):
+        client.get("/")
+    kitchen.name = "Cooking"
+    category_save(category=kitchen)
+    assert ">Cooking</a>" in client.get("/").text

@@ -275,3 +275,25 @@ def test_a_negative_price_is_refused_beside_the_field(manager):
     )
     assert "greater than or equal to 0" in response.text
     assert not Variant.objects.exists()
+
+
+def test_an_image_tied_to_a_variant_shows_when_that_variant_is_chosen(
+    manager, client, django_capture_on_commit_callbacks
+):
+    from catalog.services import option_set
+
+    product = ProductFactory(slug="mug")
+    red, blue = option_set(product=product, name="Colour", values=["Red", "Blue"]).values.all()
+    VariantFactory(product=product, sku="MUG-R", option_values=[red])
+    blue_variant = VariantFactory(product=product, sku="MUG-B", option_values=[blue])
+    url = f"{LIST}{product.pk}/images/"
+    with django_capture_on_commit_callbacks(execute=True):
+        manager.post(url, {"image": _png(), "alt": "Red mug"})
+        manager.post(url, {"image": _png(), "alt": "Blue mug", "variant": blue_variant.pk})
+    manager.logout()
+    page = client.get("/products/mug/", {"opt-Colour": "Blue"}).text
+    main = page.split('class="product__image"', 1)[1].split(">", 1)[0]
+    assert 'alt="Blue mug"' in main
+    page = client.get("/products/mug/", {"opt-Colour": "Red"}).text
+    main = page.split('class="product__image"', 1)[1].split(">", 1)[0]
+    assert 'alt="Red mug"' in main

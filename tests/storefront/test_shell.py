@@ -9,7 +9,9 @@ from tests.factories.users import PASSWORD
 pytestmark = pytest.mark.django_db
 
 
-def test_home_has_header_search_account_cart_and_footer(client, django_assert_max_num_queries):
+def test_home_has_header_search_account_cart_and_footer(
+    client, django_assert_max_num_queries, warm_menu
+):
     with django_assert_max_num_queries(2):
         response = client.get("/")
     assert response.status_code == 200
