@@ -43,5 +43,6 @@ def test_healthz_sees_an_unreachable_redis_broker(client, settings):
     assert response.json()["checks"]["broker"]["ok"] is False
 
 
+@pytest.mark.django_db  # the styled 405 page shows the storefront's department menu
 def test_healthz_refuses_post(client):
     assert client.post("/healthz").status_code == 405
