@@ -83,7 +83,8 @@ class ProductForm(forms.ModelForm):
         widgets = {"description": forms.Textarea(attrs={"rows": 6})}
         labels = {"seo_title": "SEO title", "seo_description": "SEO description"}
         help_texts = {
-            "slug": "The address: /products/<slug>/. Leave empty to make one from the title."
+            "slug": "The last part of its address, as in /products/linen-shirt/. "
+            "Leave empty to make one from the title."
         }
 
     def __init__(self, *args: object, **kwargs: object) -> None:

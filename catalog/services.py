@@ -27,8 +27,11 @@ class CatalogError(Exception):
     """A catalog change that cannot be made as asked; the message says why."""
 
 
-def _unique_slug(model: type, text: str, *, exclude_pk: int | None = None) -> str:
-    base = slugify(text)[:200] or "item"
+def unique_slug(
+    model: type, text: str, *, exclude_pk: int | None = None, max_length: int = 200
+) -> str:
+    """A slug of `text` that no other row of `model` has: "linen-shirt", "linen-shirt-2"."""
+    base = slugify(text)[:max_length] or "item"
     slug, counter = base, 2
     taken = model.objects.exclude(pk=exclude_pk)
     while taken.filter(slug=slug).exists():
@@ -46,7 +49,7 @@ def category_save(*, category: Category) -> Category:
     Refuses a parent inside the category's own subtree (the tree would become a loop).
     """
     if not category.slug:
-        category.slug = _unique_slug(Category, category.name, exclude_pk=category.pk)
+        category.slug = unique_slug(Category, category.name, exclude_pk=category.pk)
     old_path = None
     if category.pk:
         old_path = Category.objects.select_for_update().get(pk=category.pk).path
@@ -81,7 +84,7 @@ def product_create(*, title: str, **fields: object) -> Product:
     title = title.strip()
     if not title:
         raise CatalogError("A product needs a title.")
-    slug = fields.pop("slug", "") or _unique_slug(Product, title)
+    slug = fields.pop("slug", "") or unique_slug(Product, title)
     if Product.objects.filter(slug=slug).exists():
         raise CatalogError(f"The address /products/{slug}/ is taken by another product.")
     tags = fields.pop("tags", None)
@@ -99,7 +102,7 @@ def product_update(*, product: Product, **fields: object) -> Product:
     tags = fields.pop("tags", None)
     related = fields.pop("related_products", None)
     if "slug" in fields:
-        fields["slug"] = fields["slug"] or _unique_slug(
+        fields["slug"] = fields["slug"] or unique_slug(
             Product, product.title, exclude_pk=product.pk
         )
         if Product.objects.exclude(pk=product.pk).filter(slug=fields["slug"]).exists():
@@ -172,7 +175,7 @@ def tag_get_or_create(*, name: str) -> Tag:
     """The tag called `name`, whatever its case; created with a unique slug if new."""
     name = " ".join(name.split())[:60]
     tag = Tag.objects.filter(name__iexact=name).first()
-    return tag or Tag.objects.create(name=name, slug=_unique_slug(Tag, name))
+    return tag or Tag.objects.create(name=name, slug=unique_slug(Tag, name))
 
 
 # --- Options and variants --------------------------------------------------------------------

@@ -13,11 +13,10 @@ from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
 from django.db.models import Count, Q
-from django.utils.text import slugify
 
 from catalog.models import Category, Collection, Product
 from catalog.selectors import collection_filter
-from catalog.services import CatalogError
+from catalog.services import CatalogError, unique_slug
 
 RULE_FIELDS = {"tag": "Tag", "vendor": "Vendor", "type": "Product type", "price": "Price"}
 RULE_OPS = {"eq": "is", "lt": "is less than", "gt": "is greater than"}
@@ -126,7 +125,9 @@ def collection_save(
     if collection.kind == Collection.Kind.RULES and not collection.rules:
         raise CatalogError("A collection by rules needs at least one rule.")
     if not collection.slug:
-        collection.slug = _unique_slug(collection.title, exclude_pk=collection.pk)
+        collection.slug = unique_slug(
+            Collection, collection.title, exclude_pk=collection.pk, max_length=130
+        )
     elif Collection.objects.exclude(pk=collection.pk).filter(slug=collection.slug).exists():
         raise CatalogError(f"The address /collections/{collection.slug}/ is taken.")
     collection.save()
@@ -139,16 +140,6 @@ def collection_save(
 def collection_delete(*, collection: Collection) -> None:
     """Delete a collection; its products stay, only the grouping goes."""
     Collection.objects.filter(pk=collection.pk).delete()
-
-
-def _unique_slug(text: str, *, exclude_pk: int | None) -> str:
-    # Same scheme as catalog.services._unique_slug (private there, so not imported).
-    base = slugify(text)[:130] or "collection"
-    slug, counter = base, 2
-    taken = Collection.objects.exclude(pk=exclude_pk)
-    while taken.filter(slug=slug).exists():
-        slug, counter = f"{base}-{counter}", counter + 1
-    return slug
 
 
 # --- Reads shared by the taxonomy views and forms ---------------------------------------------

@@ -6,6 +6,8 @@ titles for typos. SQLite has neither; catalog.selectors falls back to a plain se
 
 from django.db import migrations
 
+from config.db import postgres_only
+
 FORWARD = [
     "CREATE EXTENSION IF NOT EXISTS pg_trgm",
     """CREATE INDEX IF NOT EXISTS catalog_product_fts ON catalog_product USING gin ((
@@ -21,17 +23,7 @@ BACKWARD = [
 ]
 
 
-def run(statements):
-    def apply(apps, schema_editor):
-        if schema_editor.connection.vendor != "postgresql":
-            return
-        for statement in statements:
-            schema_editor.execute(statement)
-
-    return apply
-
-
 class Migration(migrations.Migration):
     dependencies = [("catalog", "0002_catalog")]
 
-    operations = [migrations.RunPython(run(FORWARD), run(BACKWARD))]
+    operations = [postgres_only(FORWARD, BACKWARD)]

@@ -8,6 +8,8 @@ it through RawSQL on PostgreSQL only. It replaces the expression index of 0003.
 
 from django.db import migrations
 
+from config.db import postgres_only
+
 FORWARD = [
     """ALTER TABLE catalog_product ADD COLUMN IF NOT EXISTS search_document tsvector
         GENERATED ALWAYS AS (
@@ -24,17 +26,7 @@ BACKWARD = [
 ]
 
 
-def run(statements):
-    def apply(apps, schema_editor):
-        if schema_editor.connection.vendor != "postgresql":
-            return
-        for statement in statements:
-            schema_editor.execute(statement)
-
-    return apply
-
-
 class Migration(migrations.Migration):
     dependencies = [("catalog", "0004_product_import")]
 
-    operations = [migrations.RunPython(run(FORWARD), run(BACKWARD))]
+    operations = [postgres_only(FORWARD, BACKWARD)]

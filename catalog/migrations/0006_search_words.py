@@ -8,6 +8,8 @@ catalog.search.search_words_refresh (beat, and after imports).
 
 from django.db import migrations
 
+from config.db import postgres_only
+
 FORWARD = [
     """CREATE MATERIALIZED VIEW IF NOT EXISTS catalog_search_word AS
         SELECT word FROM ts_stat(
@@ -20,17 +22,7 @@ FORWARD = [
 BACKWARD = ["DROP MATERIALIZED VIEW IF EXISTS catalog_search_word"]
 
 
-def run(statements):
-    def apply(apps, schema_editor):
-        if schema_editor.connection.vendor != "postgresql":
-            return
-        for statement in statements:
-            schema_editor.execute(statement)
-
-    return apply
-
-
 class Migration(migrations.Migration):
     dependencies = [("catalog", "0005_search_document")]
 
-    operations = [migrations.RunPython(run(FORWARD), run(BACKWARD))]
+    operations = [postgres_only(FORWARD, BACKWARD)]
