@@ -254,6 +254,7 @@ def product_search(*, query: str) -> QuerySet[Product]:
 # only PostgreSQL has (migration 0005), so it is reached through RawSQL; the words typed are
 # always a query parameter.
 _MATCHES = "catalog_product.search_document @@ websearch_to_tsquery('english', %s)"
+_TITLE_MATCHES = "catalog_product.title_document @@ websearch_to_tsquery('english', %s)"
 _RANK = "ts_rank(catalog_product.search_document, websearch_to_tsquery('english', %s))"
 
 
@@ -280,14 +281,26 @@ def _search_postgres(query: str) -> QuerySet[Product]:
 
 
 def _full_text_ids(query: str) -> list[int]:
-    """Ids of up to SEARCH_CANDIDATES matching products, straight from the GIN index."""
-    return list(
+    """Ids of up to SEARCH_CANDIDATES matching products, straight from the GIN indexes:
+    products whose title matches first, then those that match elsewhere."""
+    in_title = list(
         _visible()
-        .annotate(hit=RawSQL(_MATCHES, [query], output_field=BooleanField()))  # noqa: S611
+        .annotate(hit=RawSQL(_TITLE_MATCHES, [query], output_field=BooleanField()))  # noqa: S611
         .filter(hit=True)
         .order_by()
         .values_list("pk", flat=True)[:SEARCH_CANDIDATES]
     )
+    if len(in_title) == SEARCH_CANDIDATES:
+        return in_title
+    elsewhere = (
+        _visible()
+        .annotate(hit=RawSQL(_MATCHES, [query], output_field=BooleanField()))  # noqa: S611
+        .filter(hit=True)
+        .exclude(pk__in=in_title)
+        .order_by()
+        .values_list("pk", flat=True)[: SEARCH_CANDIDATES - len(in_title)]
+    )
+    return in_title + list(elsewhere)
 
 
 def _corrected(query: str) -> str:

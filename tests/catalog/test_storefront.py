@@ -333,3 +333,16 @@ def test_the_header_lists_departments_from_one_cached_query(client, django_asser
     kitchen.name = "Cooking"
     category_save(category=kitchen)
     assert ">Cooking</a>" in client.get("/").text
+
+
+@pytest.mark.postgres
+def test_a_title_match_survives_the_candidate_cut_on_a_broad_word(client, monkeypatch):
+    import catalog.selectors as selectors
+
+    monkeypatch.setattr(selectors, "SEARCH_CANDIDATES", 3)
+    for index in range(6):
+        product_with_sizes(f"Hook {index}", description="Hang a lantern from it.")
+    product_with_sizes("Storm Lantern")
+    page = client.get("/search/", {"q": "lantern"}).text
+    assert "Storm Lantern" in page
+    assert page.index("Storm Lantern") < page.index("Hook")
