@@ -169,6 +169,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "catalog.tasks.search_words_refresh_task",
         "schedule": 10 * 60.0,
     },
+    "release-reservations": {
+        "task": "inventory.tasks.reservations_release_task",
+        "schedule": 60.0,
+    },
     "clear-expired-sessions": {
         "task": "config.tasks.clear_expired_sessions",
         "schedule": crontab(hour=3, minute=30),
@@ -229,6 +233,8 @@ TIME_ZONE = env_str("STORE_TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True
 STORE_CURRENCY = env_str("STORE_CURRENCY", "EUR")
+# How long items put in a cart stay held for it.
+CART_RESERVATION_MINUTES = env_int("CART_RESERVATION_MINUTES", 15, minimum=1)
 
 # --- Static and media ----------------------------------------------------------------------
 

@@ -1,4 +1,11 @@
+"""Stock: where it is, how much, who holds it, and the ledger of every change."""
+
+from __future__ import annotations
+
+from django.conf import settings
 from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
 
 
 class InventoryAccess(models.Model):  # noqa: DJ008 - never instantiated
@@ -8,3 +15,146 @@ class InventoryAccess(models.Model):  # noqa: DJ008 - never instantiated
         managed = False
         default_permissions = ()
         permissions = [("access_inventory", "Can open the inventory dashboard")]
+
+
+class Warehouse(models.Model):
+    code = models.SlugField(max_length=20, unique=True)
+    name = models.CharField(max_length=120)
+    address = models.TextField(blank=True)
+    # Lower ships first when several warehouses could fill an order.
+    priority = models.PositiveIntegerField(default=0)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["priority", "code"]
+
+    def __str__(self) -> str:
+        return f"{self.code} — {self.name}"
+
+
+class StockLevel(models.Model):
+    """One variant in one warehouse. Changed only by inventory.services."""
+
+    variant = models.ForeignKey("catalog.Variant", on_delete=models.PROTECT, related_name="stock")
+    warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="stock")
+    on_hand = models.IntegerField(default=0)
+    # Promised to placed orders, still on the shelf until shipped.
+    allocated = models.IntegerField(default=0)
+    bin_location = models.CharField(max_length=40, blank=True)
+    reorder_point = models.PositiveIntegerField(default=0)
+    safety_stock = models.PositiveIntegerField(default=0)
+    reorder_quantity = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["warehouse__priority", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["variant", "warehouse"], name="stock_variant_warehouse"
+            ),
+            # Backstops: the services never let these happen.
+            models.CheckConstraint(condition=Q(on_hand__gte=0), name="stock_on_hand_not_negative"),
+            models.CheckConstraint(
+                condition=Q(allocated__gte=0), name="stock_allocated_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(allocated__lte=F("on_hand")), name="stock_allocated_within_on_hand"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.variant_id} @ {self.warehouse_id}: {self.on_hand}"
+
+
+class StockMovement(models.Model):
+    """The append-only ledger: every change of on-hand quantity, with its reason and author."""
+
+    class Reason(models.TextChoices):
+        RECEIPT = "receipt", "Receipt"
+        SALE = "sale", "Sale"
+        RETURN = "return", "Return"
+        ADJUSTMENT = "adjustment", "Adjustment"
+        COUNT = "count", "Count"
+        TRANSFER_IN = "transfer_in", "Transfer in"
+        TRANSFER_OUT = "transfer_out", "Transfer out"
+        DAMAGE = "damage", "Damage"
+
+    stock = models.ForeignKey(StockLevel, on_delete=models.PROTECT, related_name="movements")
+    delta = models.IntegerField()
+    reason = models.CharField(max_length=20, choices=Reason.choices)
+    # What caused it: "order:1042", "purchase_order:17", "count:3", "transfer:5".
+    reference = models.CharField(max_length=60, blank=True)
+    note = models.CharField(max_length=200, blank=True)
+    quantity_after = models.IntegerField()
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(fields=["stock", "-created_at"]),
+            models.Index(fields=["reason", "-created_at"]),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=~Q(delta=0), name="movement_delta_not_zero"),
+            models.CheckConstraint(
+                condition=Q(quantity_after__gte=0), name="movement_after_not_negative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_reason_display()} {self.delta:+d} → {self.quantity_after}"
+
+
+class Reservation(models.Model):
+    """Units held for a cart until it is ordered, emptied or the hold expires."""
+
+    variant = models.ForeignKey(
+        "catalog.Variant", on_delete=models.CASCADE, related_name="reservations"
+    )
+    # The cart's key: carts live in the orders app, which this layer does not import.
+    cart_key = models.CharField(max_length=64)
+    quantity = models.PositiveIntegerField()
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["cart_key", "variant"], name="reservation_cart_variant"
+            ),
+            models.CheckConstraint(
+                condition=Q(quantity__gt=0), name="reservation_quantity_positive"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["variant", "expires_at"]),
+            models.Index(fields=["expires_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} x {self.variant_id} for {self.cart_key}"
+
+
+class Allocation(models.Model):
+    """Units of a placed order promised from one warehouse, until shipped or released."""
+
+    stock = models.ForeignKey(StockLevel, on_delete=models.PROTECT, related_name="allocations")
+    # "order:1042"; the orders app above this one keeps its own id here.
+    reference = models.CharField(max_length=60)
+    quantity = models.PositiveIntegerField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["reference", "stock"], name="allocation_reference_stock"
+            ),
+            models.CheckConstraint(
+                condition=Q(quantity__gt=0), name="allocation_quantity_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} of {self.stock_id} for {self.reference}"
