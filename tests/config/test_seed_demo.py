@@ -20,12 +20,24 @@ def test_seed_demo_loads_staff_for_every_role_and_shoppers(capsys, settings):
     assert "Demo data is loaded." in capsys.readouterr().out
 
 
+def counts() -> dict[str, int]:
+    from catalog.models import Product, ProductImage, Variant
+    from inventory.models import StockLevel, StockMovement
+
+    models = (User, Product, Variant, ProductImage, StockLevel, StockMovement)
+    return {model.__name__: model.objects.count() for model in models}
+
+
 def test_seed_demo_twice_changes_nothing(settings):
     settings.DEBUG = True
     call_command("seed_demo")
     snapshot = sorted(User.objects.values_list("email", "password", "full_name"))
+    seeded = counts()
+    assert seeded["Product"] > 10
+    assert seeded["StockMovement"] > 10
     call_command("seed_demo")
     assert sorted(User.objects.values_list("email", "password", "full_name")) == snapshot
+    assert counts() == seeded
     assert Group.objects.count() == 5
 
 

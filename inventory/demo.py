@@ -1,0 +1,47 @@
+"""Demo stock: two warehouses and a believable spread of stock, received through the ledger.
+Idempotent: a variant that already has stock is left alone."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+
+from catalog.models import Variant
+from inventory.models import StockLevel, Warehouse
+from inventory.services import stock_adjust
+
+WAREHOUSES = [
+    ("main", "Main warehouse", "Harbour Road 12, Rotterdam", 0),
+    ("east", "East depot", "Industriestrasse 4, Leipzig", 1),
+]
+
+
+def seed(*, log: Callable[[str], object]) -> None:
+    houses = [
+        Warehouse.objects.get_or_create(
+            code=code, defaults={"name": name, "address": address, "priority": priority}
+        )[0]
+        for code, name, address, priority in WAREHOUSES
+    ]
+    rng = random.Random(11)  # noqa: S311 - demo quantities
+    stocked = set(StockLevel.objects.values_list("variant_id", flat=True))
+    received = 0
+    for variant in Variant.objects.exclude(pk__in=stocked).order_by("pk"):
+        # A row even for what starts out of stock: it marks the variant as seeded.
+        StockLevel.objects.get_or_create(variant=variant, warehouse=houses[0])
+        # Most things in the main warehouse, some also in the east; a few run low.
+        for house, share in zip(houses, (1.0, 0.4), strict=True):
+            quantity = rng.choice([0, 2, 5, 12, 24, 40]) if rng.random() < share else 0
+            if quantity:
+                stock_adjust(
+                    variant_id=variant.pk,
+                    warehouse=house,
+                    delta=quantity,
+                    reason="receipt",
+                    reference="demo:opening-stock",
+                )
+                received += 1
+        StockLevel.objects.filter(variant=variant).update(
+            reorder_point=5, safety_stock=2, reorder_quantity=20, bin_location=f"A-{variant.pk:03d}"
+        )
+    log(f"inventory: {len(houses)} warehouses, {received} opening receipts")
