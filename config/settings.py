@@ -173,6 +173,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "inventory.tasks.reservations_release_task",
         "schedule": 60.0,
     },
+    "stock-alerts": {
+        "task": "inventory.tasks.stock_alerts_task",
+        "schedule": 15 * 60.0,
+    },
     "clear-expired-sessions": {
         "task": "config.tasks.clear_expired_sessions",
         "schedule": crontab(hour=3, minute=30),
@@ -235,6 +239,8 @@ USE_TZ = True
 STORE_CURRENCY = env_str("STORE_CURRENCY", "EUR")
 # How long items put in a cart stay held for it.
 CART_RESERVATION_MINUTES = env_int("CART_RESERVATION_MINUTES", 15, minimum=1)
+# Supplier lead time for reorder suggestions until a supplier says otherwise.
+DEFAULT_LEAD_TIME_DAYS = env_int("DEFAULT_LEAD_TIME_DAYS", 14, minimum=1)
 
 # --- Static and media ----------------------------------------------------------------------
 

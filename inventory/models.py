@@ -158,3 +158,29 @@ class Allocation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.quantity} of {self.stock_id} for {self.reference}"
+
+
+class StockAlert(models.Model):
+    """Stock at or below its reorder point: opened once per crossing, closed when it recovers."""
+
+    stock = models.ForeignKey(StockLevel, on_delete=models.CASCADE, related_name="alerts")
+    opened_at = models.DateTimeField(default=timezone.now)
+    available_at_open = models.IntegerField()
+    suggested_quantity = models.PositiveIntegerField(default=0)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    # Set when a digest run claims the alert, before the email goes: a redelivered run
+    # finds nothing left to send.
+    notified_at = models.DateTimeField(null=True, blank=True)
+    digest_run = models.CharField(max_length=32, blank=True)
+
+    class Meta:
+        ordering = ["-opened_at", "-pk"]
+        constraints = [
+            # One open alert per stock row: a crossing, not a sale, makes an alert.
+            models.UniqueConstraint(
+                fields=["stock"], condition=Q(resolved_at__isnull=True), name="one_open_alert"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Low stock: {self.stock}"

@@ -59,6 +59,19 @@ def _free(levels: list[StockLevel], held: dict[int, int]) -> dict[int, int]:
     return {variant_id: total - held.get(variant_id, 0) for variant_id, total in free.items()}
 
 
+def _changed(variant_ids: Iterable[int]) -> None:
+    """After the transaction commits, re-check low-stock alerts for these variants."""
+    ids = sorted(set(variant_ids))
+
+    def check() -> None:
+        # Imported here: the task module imports this one.
+        from inventory.tasks import stock_alerts_check_task
+
+        stock_alerts_check_task.delay(ids)
+
+    transaction.on_commit(check)
+
+
 def _move(
     level: StockLevel, delta: int, reason: str, *, actor=None, reference="", note=""
 ) -> StockMovement:
@@ -69,7 +82,9 @@ def _move(
             f"{level.warehouse.code} would hold {level.on_hand}, fewer than the "
             f"{level.allocated} allocated to orders."
         )
-    level.save(update_fields=["on_hand"])
+    # Both counters in one write: shipping lowers them together, and the database checks
+    # allocated <= on_hand on every row it stores.
+    level.save(update_fields=["on_hand", "allocated"])
     return StockMovement.objects.create(
         stock=level,
         delta=delta,
@@ -171,6 +186,7 @@ def stock_allocate(
                 break
     if cart_key:
         Reservation.objects.filter(cart_key=cart_key, variant_id__in=list(lines)).delete()
+    _changed(lines)
     return made
 
 
@@ -193,6 +209,7 @@ def stock_deallocate(*, reference: str) -> int:
         level.save(update_fields=["allocated"])
         units += allocation.quantity
         allocation.delete()
+    _changed(level.variant_id for level in locked.values())
     return units
 
 
@@ -220,9 +237,9 @@ def stock_ship(
         else:
             allocation.quantity -= take
             allocation.save(update_fields=["quantity"])
-        level.save(update_fields=["allocated"])
     if wanted and any(left > 0 for left in wanted.values()):
         raise InventoryError("Cannot ship more than was allocated to this order.")
+    _changed(level.variant_id for level in locked.values())
     return moves
 
 
@@ -260,6 +277,7 @@ def stock_adjust(
     level = _level_for(variant_id, warehouse)
     if level.on_hand + delta < 0:
         raise InventoryError(f"{warehouse.code} holds {level.on_hand}; it cannot lose {-delta}.")
+    _changed([variant_id])
     return _move(level, delta, reason, actor=actor, reference=reference, note=note.strip())
 
 
@@ -294,4 +312,5 @@ def stock_transfer(
     arriving = _move(
         levels[target.pk], quantity, Reason.TRANSFER_IN, actor=actor, reference=reference, note=note
     )
+    _changed([variant_id])
     return leaving, arriving

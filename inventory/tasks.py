@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from smtplib import SMTPException
+
 from celery import shared_task
 from django.db import OperationalError
 
+from inventory.alerts import stock_alerts_check, stock_alerts_notify
 from inventory.services import reservations_release_expired
 
 
@@ -12,3 +15,18 @@ from inventory.services import reservations_release_expired
 def reservations_release_task() -> int:
     # Deleting what has expired is the same work however often it runs.
     return reservations_release_expired()
+
+
+@shared_task(
+    autoretry_for=(OperationalError, SMTPException, OSError), retry_backoff=True, max_retries=5
+)
+def stock_alerts_task() -> tuple[int, int, int]:
+    """The beat job: open and close alerts for all stock, then one digest of new ones."""
+    opened, resolved = stock_alerts_check()
+    return opened, resolved, stock_alerts_notify()
+
+
+@shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
+def stock_alerts_check_task(variant_ids: list[int]) -> tuple[int, int]:
+    """Right after a stock change: alerts for these variants only (the digest waits for beat)."""
+    return stock_alerts_check(variant_ids=variant_ids)

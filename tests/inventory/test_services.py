@@ -216,3 +216,12 @@ def test_availability_of_many_variants_takes_two_queries(main, django_assert_num
     with django_assert_num_queries(2):
         result = availability(variant_ids=[v.pk for v in variants])
     assert set(result.values()) == {2}
+
+
+def test_shipping_everything_allocated_keeps_the_counters_consistent(variant, main):
+    # Regression: on hand was once saved before allocated, which the database refused.
+    level = stock(variant, main, 10)
+    stock_allocate(reference="order:1", lines={variant.pk: 6})
+    stock_ship(reference="order:1")
+    level.refresh_from_db()
+    assert (level.on_hand, level.allocated) == (4, 0)
