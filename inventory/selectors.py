@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.db.models import F, Sum
+from django.db.models import F, Q, QuerySet, Sum
 from django.utils import timezone
 
-from inventory.models import Reservation, StockLevel
+from inventory.models import Reservation, StockAlert, StockLevel, StockMovement
 
 
 def availability(*, variant_ids: Iterable[int]) -> dict[int, int]:
@@ -30,3 +30,40 @@ def availability(*, variant_ids: Iterable[int]) -> dict[int, int]:
     for row in held:
         free[row["variant_id"]] = free.get(row["variant_id"], 0) - row["total"]
     return {variant_id: max(free.get(variant_id, 0), 0) for variant_id in ids}
+
+
+def stock_list_for_staff(*, filters: dict) -> QuerySet[StockLevel]:
+    """The stock table: one row per variant and warehouse, with product and warehouse."""
+    rows = (
+        StockLevel.objects.select_related("variant__product", "warehouse")
+        .annotate(free=F("on_hand") - F("allocated"))
+        .order_by("variant__product__title", "variant__position", "warehouse__priority")
+    )
+    if query := filters.get("q"):
+        rows = rows.filter(
+            Q(variant__sku__icontains=query) | Q(variant__product__title__icontains=query)
+        )
+    if warehouse := filters.get("warehouse"):
+        rows = rows.filter(warehouse=warehouse)
+    match filters.get("state"):
+        case "out":
+            rows = rows.filter(free__lte=0)
+        case "low":
+            rows = rows.filter(reorder_point__gt=0, free__lte=F("reorder_point"), free__gt=0)
+    return rows
+
+
+def ledger_for_variant(*, variant_id: int, limit: int = 100) -> list[StockMovement]:
+    return list(
+        StockMovement.objects.filter(stock__variant_id=variant_id)
+        .select_related("stock__warehouse", "actor")
+        .order_by("-created_at", "-pk")[:limit]
+    )
+
+
+def alerts_for_staff() -> tuple[list[StockAlert], list[StockAlert]]:
+    alerts = StockAlert.objects.select_related("stock__variant__product", "stock__warehouse")
+    return (
+        list(alerts.filter(resolved_at__isnull=True).order_by("opened_at")),
+        list(alerts.filter(resolved_at__isnull=False).order_by("-resolved_at")[:20]),
+    )

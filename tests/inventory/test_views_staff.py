@@ -1,0 +1,138 @@
+from __future__ import annotations
+
+import pytest
+
+from inventory.alerts import stock_alerts_check
+from inventory.models import StockLevel, StockMovement
+from tests.factories import StaffFactory, VariantFactory
+from tests.factories.inventory import WarehouseFactory, stock
+
+pytestmark = pytest.mark.django_db
+STOCK = "/dashboard/inventory/stock/"
+
+
+@pytest.fixture
+def warehouse_staff(client, roles, staff_login):
+    return staff_login(StaffFactory(role="Warehouse"))
+
+
+@pytest.fixture
+def main():
+    return WarehouseFactory(code="main", name="Main warehouse")
+
+
+@pytest.mark.parametrize("rows", [3, 30])
+def test_stock_list_full_page_htmx_rows_and_bounded_queries(
+    warehouse_staff, main, django_assert_max_num_queries, rows
+):
+    for index in range(rows):
+        stock(VariantFactory(sku=f"SKU-{index:03d}"), main, 5)
+    with django_assert_max_num_queries(9):
+        page = warehouse_staff.get(STOCK)
+    assert "SKU-000" in page.text
+    partial = warehouse_staff.get(STOCK, {"q": "SKU-002"}, headers={"HX-Request": "true"})
+    assert partial.text.lstrip().startswith('<div id="stock-rows">')
+    assert "SKU-002" in partial.text
+    assert "SKU-001" not in partial.text
+
+
+def test_stock_list_filters_low_and_out(warehouse_staff, main):
+    out, low, plenty = (
+        VariantFactory(sku="OUT-1"),
+        VariantFactory(sku="LOW-1"),
+        VariantFactory(sku="OK-1"),
+    )
+    for variant, quantity in ((out, 0), (low, 2), (plenty, 50)):
+        StockLevel.objects.get_or_create(variant=variant, warehouse=main)
+        if quantity:
+            stock(variant, main, quantity)
+    StockLevel.objects.update(reorder_point=5)
+    page = warehouse_staff.get(STOCK, {"state": "low"}).text
+    assert "LOW-1" in page
+    assert "OUT-1" not in page
+    assert "OK-1" not in page
+    assert "OUT-1" in warehouse_staff.get(STOCK, {"state": "out"}).text
+
+
+def test_recording_a_change_writes_the_ledger_and_shows_it(warehouse_staff, main):
+    variant = VariantFactory(sku="MUG-1")
+    url = f"/dashboard/inventory/variants/{variant.pk}/"
+    response = warehouse_staff.post(
+        url,
+        {
+            "adjust-warehouse": main.pk,
+            "adjust-delta": "12",
+            "adjust-reason": "receipt",
+            "adjust-note": "",
+        },
+    )
+    assert response["Location"] == url
+    page = warehouse_staff.get(url).text
+    assert "+12" in page
+    assert "Receipt" in page
+    assert StockMovement.objects.get().actor.role_names == ["Warehouse"]
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"adjust-delta": "0", "adjust-reason": "receipt"}, "Enter a change other than 0."),
+        ({"adjust-delta": "-1", "adjust-reason": "adjustment"}, "an adjustment needs a note"),
+        ({"adjust-delta": "-9", "adjust-reason": "damage", "adjust-note": "wet"}, "cannot lose 9"),
+        ({"adjust-delta": "abc", "adjust-reason": "receipt"}, "Enter a whole number."),
+    ],
+)
+def test_bad_changes_are_explained_and_change_nothing(warehouse_staff, main, data, message):
+    variant = VariantFactory()
+    stock(variant, main, 3)
+    response = warehouse_staff.post(
+        f"/dashboard/inventory/variants/{variant.pk}/", {"adjust-warehouse": main.pk, **data}
+    )
+    assert response.status_code == 400
+    assert message in response.text
+    assert StockMovement.objects.count() == 1
+    assert StockLevel.objects.get().on_hand == 3
+
+
+def test_a_transfer_needs_two_warehouses(warehouse_staff, main):
+    variant = VariantFactory()
+    stock(variant, main, 3)
+    response = warehouse_staff.post(
+        f"/dashboard/inventory/variants/{variant.pk}/",
+        {"transfer-source": main.pk, "transfer-target": main.pk, "transfer-quantity": "1"},
+    )
+    assert "Choose a different warehouse." in response.text
+    east = WarehouseFactory(code="east")
+    warehouse_staff.post(
+        f"/dashboard/inventory/variants/{variant.pk}/",
+        {"transfer-source": main.pk, "transfer-target": east.pk, "transfer-quantity": "2"},
+    )
+    assert StockLevel.objects.get(warehouse=east).on_hand == 2
+
+
+def test_roles_without_inventory_cannot_see_or_change_stock(client, roles, staff_login, main):
+    variant = VariantFactory()
+    staff_login(StaffFactory(role="Support"))
+    assert client.get(STOCK).status_code == 403
+    client.logout()
+    staff_login(StaffFactory(role="Marketing"))
+    response = client.post(
+        f"/dashboard/inventory/variants/{variant.pk}/",
+        {"adjust-warehouse": main.pk, "adjust-delta": "5", "adjust-reason": "receipt"},
+    )
+    assert response.status_code == 403
+    assert not StockMovement.objects.exists()
+
+
+def test_unknown_variant_is_404(warehouse_staff):
+    assert warehouse_staff.get("/dashboard/inventory/variants/999999/").status_code == 404
+
+
+def test_alerts_page_lists_open_alerts_with_the_suggestion(warehouse_staff, main):
+    variant = VariantFactory(sku="LOW-9")
+    level = stock(variant, main, 2)
+    StockLevel.objects.filter(pk=level.pk).update(reorder_point=5, reorder_quantity=20)
+    stock_alerts_check()
+    page = warehouse_staff.get("/dashboard/inventory/alerts/").text
+    assert "LOW-9" in page
+    assert "<strong>20</strong>" in page
