@@ -39,7 +39,7 @@ def test_staff_signs_in_and_sees_the_dashboard(
     screenshot(page, f"staff-home-{size}")
 
     nav.get_by_role("link", name="Inventory").click()
-    expect(page.get_by_role("heading", name="Inventory", exact=True)).to_be_visible()
+    expect(page.get_by_role("heading", name="Stock", exact=True)).to_be_visible()
     expect(nav.get_by_role("link", name="Inventory")).to_have_attribute("aria-current", "page")
 
     page.get_by_role("button", name="Sign out").click()
