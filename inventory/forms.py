@@ -23,7 +23,9 @@ class StockFilterForm(forms.Form):
 
 
 class AdjustForm(forms.Form):
-    warehouse = forms.ModelChoiceField(queryset=Warehouse.objects.filter(is_active=True))
+    warehouse = forms.ModelChoiceField(
+        queryset=Warehouse.objects.filter(is_active=True), empty_label="Choose a warehouse"
+    )
     delta = forms.IntegerField(
         label="Change",
         help_text="Units to add, or to remove with a minus: -3.",
