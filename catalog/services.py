@@ -389,3 +389,11 @@ def _unique_sku(base: str) -> str:
     while Variant.objects.filter(sku__iexact=sku).exists():
         sku, counter = f"{base[:58]}-{counter}", counter + 1
     return sku
+
+
+@transaction.atomic
+def variant_cost_set(*, variant_id: int, cost: Decimal) -> None:
+    """Record what a variant costs us (the inventory app's moving average after a receipt)."""
+    variant = Variant.objects.select_for_update().get(pk=variant_id)
+    variant.cost = money_round(cost, variant.currency)
+    variant.save(update_fields=["cost"])

@@ -1,6 +1,8 @@
 """Low-stock alerts and the reorder suggestion.
 
-Suggested quantity = expected demand over the lead time + safety stock - already on order.
+Suggested quantity = expected demand over the lead time + safety stock - already on order
+(- what is still available). The lead time is the preferred supplier's, or
+DEFAULT_LEAD_TIME_DAYS; "on order" counts sent purchase orders not yet received.
 Expected demand is the plain moving average of the last DEMAND_WEEKS weeks of sales in
 the ledger: simple, explainable to a merchant, and steady against a single big order.
 With no sales yet, the stock row's own reorder quantity is suggested.
@@ -19,18 +21,10 @@ from django.db.models import Exists, F, OuterRef, Sum
 from django.utils import timezone
 
 from config.mail import send_templated_email
-from inventory.models import StockAlert, StockLevel, StockMovement
+from inventory.models import StockAlert, StockLevel, StockMovement, SupplierItem
+from inventory.purchasing import on_order
 
 DEMAND_WEEKS = 4
-
-
-def _lead_time_days(stock: StockLevel) -> int:
-    # Suppliers (with their own lead times) arrive with purchase orders.
-    return settings.DEFAULT_LEAD_TIME_DAYS
-
-
-def _on_order(stock: StockLevel) -> int:
-    return 0  # purchase orders are not built yet
 
 
 def reorder_suggestions(*, levels: list[StockLevel]) -> dict[int, int]:
@@ -44,14 +38,24 @@ def reorder_suggestions(*, levels: list[StockLevel]) -> dict[int, int]:
         .annotate(units=Sum("delta"))
         .values_list("stock_id", "units")
     )
+    variant_ids = [level.variant_id for level in levels]
+    lead_times = dict(
+        SupplierItem.objects.filter(variant_id__in=variant_ids, is_preferred=True).values_list(
+            "variant_id", "supplier__lead_time_days"
+        )
+    )
+    ordered = on_order(variant_ids=variant_ids)
     suggestions = {}
     for level in levels:
         per_day = -(sold.get(level.pk) or 0) / (DEMAND_WEEKS * 7)
         if per_day == 0:
-            suggestions[level.pk] = level.reorder_quantity
+            suggestions[level.pk] = max(
+                level.reorder_quantity - ordered.get(level.variant_id, 0), 0
+            )
             continue
+        lead_time = lead_times.get(level.variant_id, settings.DEFAULT_LEAD_TIME_DAYS)
         free = level.on_hand - level.allocated
-        wanted = per_day * _lead_time_days(level) + level.safety_stock - _on_order(level) - free
+        wanted = per_day * lead_time + level.safety_stock - ordered.get(level.variant_id, 0) - free
         suggestions[level.pk] = max(math.ceil(wanted), 0)
     return suggestions
 

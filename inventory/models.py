@@ -184,3 +184,134 @@ class StockAlert(models.Model):
 
     def __str__(self) -> str:
         return f"Low stock: {self.stock}"
+
+
+MONEY = {"max_digits": 12, "decimal_places": 2}
+
+
+class Supplier(models.Model):
+    name = models.CharField(max_length=120)
+    contact_name = models.CharField(max_length=120, blank=True)
+    email = models.EmailField(blank=True)
+    phone = models.CharField(max_length=40, blank=True)
+    lead_time_days = models.PositiveIntegerField(default=14)
+    minimum_order = models.DecimalField(**MONEY, default=0)
+    currency = models.CharField(max_length=3, default="EUR")
+    payment_terms = models.CharField(max_length=120, blank=True, help_text="e.g. 30 days net")
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SupplierItem(models.Model):
+    """What a supplier sells us: a variant, under their SKU, at their price."""
+
+    supplier = models.ForeignKey(Supplier, on_delete=models.CASCADE, related_name="items")
+    variant = models.ForeignKey(
+        "catalog.Variant", on_delete=models.CASCADE, related_name="supplier_items"
+    )
+    supplier_sku = models.CharField(max_length=64, blank=True)
+    unit_cost = models.DecimalField(**MONEY)
+    is_preferred = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["supplier", "variant"], name="supplier_item_unique"),
+            # Reordering groups by the preferred supplier: at most one per variant.
+            models.UniqueConstraint(
+                fields=["variant"], condition=Q(is_preferred=True), name="one_preferred_supplier"
+            ),
+            models.CheckConstraint(
+                condition=Q(unit_cost__gte=0), name="supplier_item_cost_not_negative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.supplier} · {self.supplier_sku or self.variant_id}"
+
+
+class PurchaseOrder(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        SENT = "sent", "Sent"
+        PARTIALLY_RECEIVED = "partially_received", "Partially received"
+        RECEIVED = "received", "Received"
+        CANCELLED = "cancelled", "Cancelled"
+
+    number = models.CharField(max_length=20, unique=True)
+    supplier = models.ForeignKey(Supplier, on_delete=models.PROTECT, related_name="purchase_orders")
+    warehouse = models.ForeignKey(
+        Warehouse, on_delete=models.PROTECT, related_name="purchase_orders"
+    )
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
+    currency = models.CharField(max_length=3, default="EUR")
+    expected_on = models.DateField(null=True, blank=True)
+    notes = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["status", "expected_on"])]
+
+    def __str__(self) -> str:
+        return self.number
+
+    @property
+    def is_overdue(self) -> bool:
+        open_ = self.status in (self.Status.SENT, self.Status.PARTIALLY_RECEIVED)
+        return bool(open_ and self.expected_on and self.expected_on < timezone.localdate())
+
+
+class PurchaseOrderLine(models.Model):
+    purchase_order = models.ForeignKey(
+        PurchaseOrder, on_delete=models.CASCADE, related_name="lines"
+    )
+    variant = models.ForeignKey("catalog.Variant", on_delete=models.PROTECT, related_name="+")
+    quantity_ordered = models.PositiveIntegerField()
+    quantity_received = models.PositiveIntegerField(default=0)
+    unit_cost = models.DecimalField(**MONEY)
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["purchase_order", "variant"], name="po_line_variant"),
+            models.CheckConstraint(
+                condition=Q(quantity_ordered__gt=0), name="po_line_quantity_positive"
+            ),
+            models.CheckConstraint(condition=Q(unit_cost__gte=0), name="po_line_cost_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity_ordered} x {self.variant_id}"
+
+    @property
+    def outstanding(self) -> int:
+        return max(self.quantity_ordered - self.quantity_received, 0)
+
+
+class PurchaseOrderEvent(models.Model):
+    """The timeline of a purchase order: every status change, who made it and when."""
+
+    purchase_order = models.ForeignKey(
+        PurchaseOrder, on_delete=models.CASCADE, related_name="events"
+    )
+    from_status = models.CharField(max_length=20, blank=True)
+    to_status = models.CharField(max_length=20)
+    note = models.CharField(max_length=200, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.purchase_order}: {self.from_status or 'new'} -> {self.to_status}"

@@ -1,0 +1,175 @@
+"""Suppliers' purchase orders: a state machine with a timeline, and receiving into stock.
+
+draft -> sent -> partially received -> received
+  \\-> cancelled   \\-> cancelled       \\-> cancelled (what arrived stays)
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import F, Sum
+
+from catalog.models import Variant
+from catalog.services import variant_cost_set
+from inventory.models import (
+    PurchaseOrder,
+    PurchaseOrderEvent,
+    PurchaseOrderLine,
+    StockLevel,
+    Supplier,
+    Warehouse,
+)
+from inventory.services import InventoryError, stock_adjust
+
+Status = PurchaseOrder.Status
+TRANSITIONS: dict[str, set[str]] = {
+    Status.DRAFT: {Status.SENT, Status.CANCELLED},
+    Status.SENT: {Status.PARTIALLY_RECEIVED, Status.RECEIVED, Status.CANCELLED},
+    Status.PARTIALLY_RECEIVED: {Status.PARTIALLY_RECEIVED, Status.RECEIVED, Status.CANCELLED},
+    Status.RECEIVED: set(),
+    Status.CANCELLED: set(),
+}
+
+
+class IllegalTransition(InventoryError):
+    """A status change the purchase order's state machine does not allow."""
+
+
+class OverReceipt(InventoryError):
+    """More would arrive than was ordered; the caller asks the person to confirm."""
+
+
+@transaction.atomic
+def purchase_order_create(
+    *, supplier: Supplier, warehouse: Warehouse, lines: dict[int, int], actor=None, expected_on=None
+) -> PurchaseOrder:
+    """A draft order of {variant id: quantity}, priced from the supplier's items."""
+    if not lines or any(quantity <= 0 for quantity in lines.values()):
+        raise InventoryError("Order at least one unit of each line.")
+    costs = dict(supplier.items.filter(variant_id__in=lines).values_list("variant_id", "unit_cost"))
+    missing = [variant_id for variant_id in lines if variant_id not in costs]
+    if missing:
+        skus = ", ".join(Variant.objects.filter(pk__in=missing).values_list("sku", flat=True))
+        raise InventoryError(f"{supplier.name} does not sell: {skus}.")
+    order = PurchaseOrder.objects.create(
+        number="pending",
+        supplier=supplier,
+        warehouse=warehouse,
+        currency=supplier.currency,
+        expected_on=expected_on,
+        created_by=actor,
+    )
+    order.number = f"PO-{order.pk:05d}"  # from the primary key: unique without a race
+    order.save(update_fields=["number"])
+    PurchaseOrderLine.objects.bulk_create(
+        PurchaseOrderLine(
+            purchase_order=order,
+            variant_id=variant_id,
+            quantity_ordered=qty,
+            unit_cost=costs[variant_id],
+        )
+        for variant_id, qty in lines.items()
+    )
+    PurchaseOrderEvent.objects.create(purchase_order=order, to_status=order.status, actor=actor)
+    return order
+
+
+@transaction.atomic
+def purchase_order_transition(
+    *, order: PurchaseOrder, to: str, actor=None, note: str = ""
+) -> PurchaseOrder:
+    """Move the order to `to`, if its state machine allows; the timeline gets a row."""
+    locked = PurchaseOrder.objects.select_for_update().get(pk=order.pk)
+    if to not in TRANSITIONS[locked.status]:
+        raise IllegalTransition(
+            f"A {locked.get_status_display().lower()} order cannot become "
+            f"{Status(to).label.lower()}."
+        )
+    PurchaseOrderEvent.objects.create(
+        purchase_order=locked, from_status=locked.status, to_status=to, actor=actor, note=note
+    )
+    locked.status = to
+    locked.save(update_fields=["status"])
+    order.status = to
+    return locked
+
+
+@transaction.atomic
+def purchase_order_receive(
+    *, order: PurchaseOrder, quantities: dict[int, int], actor=None, confirm_over: bool = False
+) -> PurchaseOrder:
+    """Receive {line id: quantity} into the order's warehouse.
+
+    Each receipt is a ledger row and moves the variant's cost to the weighted average of
+    what was on hand and what arrived. More than ordered raises OverReceipt unless
+    `confirm_over`. The order becomes partially received or received.
+    """
+    locked = PurchaseOrder.objects.select_for_update().get(pk=order.pk)
+    if locked.status not in (Status.SENT, Status.PARTIALLY_RECEIVED):
+        raise IllegalTransition(
+            f"Only a sent order can be received; this one is {locked.get_status_display().lower()}."
+        )
+    lines = {line.pk: line for line in locked.lines.select_for_update().order_by("pk")}
+    unknown = set(quantities) - set(lines)
+    if unknown or any(quantity < 0 for quantity in quantities.values()):
+        raise InventoryError("Those lines are not on this order.")
+    over = [
+        lines[pk]
+        for pk, quantity in quantities.items()
+        if lines[pk].quantity_received + quantity > lines[pk].quantity_ordered
+    ]
+    if over and not confirm_over:
+        raise OverReceipt(
+            "More than ordered would arrive for "
+            + ", ".join(str(line.variant_id) for line in over)
+            + ". Confirm to receive it anyway."
+        )
+    for pk, quantity in sorted(quantities.items()):
+        if quantity == 0:
+            continue
+        line = lines[pk]
+        _average_cost(line.variant_id, quantity, line.unit_cost)
+        stock_adjust(
+            variant_id=line.variant_id,
+            warehouse=locked.warehouse,
+            delta=quantity,
+            reason="receipt",
+            reference=f"purchase_order:{locked.number}",
+            actor=actor,
+        )
+        line.quantity_received = F("quantity_received") + quantity
+        line.save(update_fields=["quantity_received"])
+    done = all(
+        line.quantity_received >= line.quantity_ordered
+        for line in PurchaseOrderLine.objects.filter(purchase_order=locked)
+    )
+    return purchase_order_transition(
+        order=locked, to=Status.RECEIVED if done else Status.PARTIALLY_RECEIVED, actor=actor
+    )
+
+
+def _average_cost(variant_id: int, quantity: int, unit_cost: Decimal) -> None:
+    variant = Variant.objects.get(pk=variant_id)
+    on_hand = (
+        StockLevel.objects.filter(variant_id=variant_id).aggregate(total=Sum("on_hand"))["total"]
+        or 0
+    )
+    if variant.cost is None or on_hand <= 0:
+        variant_cost_set(variant_id=variant_id, cost=unit_cost)
+        return
+    average = (variant.cost * on_hand + unit_cost * quantity) / (on_hand + quantity)
+    variant_cost_set(variant_id=variant_id, cost=average)
+
+
+def on_order(*, variant_ids: list[int]) -> dict[int, int]:
+    """Units ordered from suppliers and not yet received, per variant (sent orders)."""
+    open_lines = PurchaseOrderLine.objects.filter(
+        variant_id__in=variant_ids,
+        purchase_order__status__in=(Status.SENT, Status.PARTIALLY_RECEIVED),
+    )
+    rows = open_lines.values("variant_id").annotate(
+        units=Sum(F("quantity_ordered") - F("quantity_received"))
+    )
+    return {row["variant_id"]: max(row["units"], 0) for row in rows}
