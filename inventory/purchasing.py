@@ -6,19 +6,23 @@ draft -> sent -> partially received -> received
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import F, Sum
+from django.utils import timezone
 
 from catalog.models import Variant
 from catalog.services import variant_cost_set
+from config.mail import send_templated_email
 from inventory.models import (
     PurchaseOrder,
     PurchaseOrderEvent,
     PurchaseOrderLine,
     StockLevel,
     Supplier,
+    SupplierItem,
     Warehouse,
 )
 from inventory.services import InventoryError, stock_adjust
@@ -173,3 +177,74 @@ def on_order(*, variant_ids: list[int]) -> dict[int, int]:
         units=Sum(F("quantity_ordered") - F("quantity_received"))
     )
     return {row["variant_id"]: max(row["units"], 0) for row in rows}
+
+
+@transaction.atomic
+def purchase_order_send(*, order: PurchaseOrder, actor=None) -> PurchaseOrder:
+    """Mark the order sent and email it to the supplier once the change is committed."""
+    if not order.supplier.email:
+        raise InventoryError(f"Add an email address for {order.supplier.name} first.")
+    sent = purchase_order_transition(order=order, to=Status.SENT, actor=actor)
+
+    def email() -> None:
+        from inventory.tasks import purchase_order_email_task  # the task module imports this
+
+        purchase_order_email_task.delay(sent.pk)
+
+    transaction.on_commit(email)
+    return sent
+
+
+def purchase_order_email(*, order_id: int) -> bool:
+    """Send the order to its supplier as HTML (and text); False if it is no longer sent."""
+    order = (
+        PurchaseOrder.objects.select_related("supplier", "warehouse")
+        .prefetch_related("lines__variant__product")
+        .filter(pk=order_id, status=Status.SENT)
+        .first()
+    )
+    if order is None:
+        return False
+    send_templated_email(
+        template="purchase_order",
+        to=[order.supplier.email],
+        context={"order": order, "lines": list(order.lines.all())},
+    )
+    return True
+
+
+@transaction.atomic
+def purchase_orders_from_alerts(*, alerts: list, actor=None) -> tuple[list[PurchaseOrder], list]:
+    """Draft purchase orders for open alerts, one per preferred supplier and warehouse,
+    with the suggested quantities. Returns (orders, alerts without a preferred supplier)."""
+    preferred = {
+        item.variant_id: item
+        for item in SupplierItem.objects.filter(
+            variant_id__in=[alert.stock.variant_id for alert in alerts], is_preferred=True
+        ).select_related("supplier")
+    }
+    groups: dict[tuple[int, int], dict[int, int]] = {}
+    skipped = []
+    for alert in alerts:
+        item = preferred.get(alert.stock.variant_id)
+        if item is None or alert.suggested_quantity <= 0:
+            skipped.append(alert)
+            continue
+        lines = groups.setdefault((item.supplier_id, alert.stock.warehouse_id), {})
+        lines[alert.stock.variant_id] = (
+            lines.get(alert.stock.variant_id, 0) + alert.suggested_quantity
+        )
+    suppliers = {item.supplier_id: item.supplier for item in preferred.values()}
+    warehouses = Warehouse.objects.in_bulk([warehouse_id for _, warehouse_id in groups])
+    orders = [
+        purchase_order_create(
+            supplier=suppliers[supplier_id],
+            warehouse=warehouses[warehouse_id],
+            lines=lines,
+            actor=actor,
+            expected_on=timezone.localdate()
+            + timedelta(days=suppliers[supplier_id].lead_time_days),
+        )
+        for (supplier_id, warehouse_id), lines in sorted(groups.items())
+    ]
+    return orders, skipped

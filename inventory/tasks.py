@@ -8,6 +8,7 @@ from celery import shared_task
 from django.db import OperationalError
 
 from inventory.alerts import stock_alerts_check, stock_alerts_notify
+from inventory.purchasing import purchase_order_email
 from inventory.services import reservations_release_expired
 
 
@@ -30,3 +31,11 @@ def stock_alerts_task() -> tuple[int, int, int]:
 def stock_alerts_check_task(variant_ids: list[int]) -> tuple[int, int]:
     """Right after a stock change: alerts for these variants only (the digest waits for beat)."""
     return stock_alerts_check(variant_ids=variant_ids)
+
+
+@shared_task(
+    autoretry_for=(OperationalError, SMTPException, OSError), retry_backoff=True, max_retries=5
+)
+def purchase_order_email_task(order_id: int) -> bool:
+    # A retried delivery sends the order again; suppliers match orders by number.
+    return purchase_order_email(order_id=order_id)

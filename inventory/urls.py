@@ -11,4 +11,18 @@ urlpatterns = [
         "dashboard/inventory/variants/<int:variant_pk>/", staff.variant_stock, name="staff-variant"
     ),
     path("dashboard/inventory/alerts/", staff.alerts, name="staff-alerts"),
+    path("dashboard/inventory/alerts/reorder/", staff.reorder, name="staff-reorder"),
+    path(
+        "dashboard/inventory/purchase-orders/", staff.purchase_orders, name="staff-purchase-orders"
+    ),
+    path(
+        "dashboard/inventory/purchase-orders/<int:pk>/",
+        staff.purchase_order_detail,
+        name="staff-purchase-order",
+    ),
+    path(
+        "dashboard/inventory/purchase-orders/<int:pk>/action/",
+        staff.purchase_order_action,
+        name="staff-purchase-order-action",
+    ),
 ]

@@ -5,14 +5,22 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import F
+from django.db.models import F, Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
 
 from catalog.models import Variant
 from config.staff import staff_required
 from inventory.forms import AdjustForm, StockFilterForm, TransferForm
-from inventory.models import StockLevel
+from inventory.models import PurchaseOrder, StockAlert, StockLevel
+from inventory.purchasing import (
+    OverReceipt,
+    purchase_order_receive,
+    purchase_order_send,
+    purchase_order_transition,
+    purchase_orders_from_alerts,
+)
 from inventory.selectors import alerts_for_staff, ledger_for_variant, stock_list_for_staff
 from inventory.services import InventoryError, stock_adjust, stock_transfer
 
@@ -94,3 +102,111 @@ def alerts(request: HttpRequest) -> HttpResponse:
     return render(
         request, "inventory/staff/alerts.html", {"open_alerts": open_alerts, "resolved": resolved}
     )
+
+
+# --- Purchase orders --------------------------------------------------------------------------
+
+
+@staff_required("inventory.view_purchaseorder")
+def purchase_orders(request: HttpRequest) -> HttpResponse:
+    status = request.GET.get("status", "")
+    orders = (
+        PurchaseOrder.objects.select_related("supplier", "warehouse")
+        .annotate(units=Sum("lines__quantity_ordered"))
+        .order_by("-created_at", "-pk")
+    )
+    if status in PurchaseOrder.Status.values:
+        orders = orders.filter(status=status)
+    page = Paginator(orders, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {"page": page, "status": status, "statuses": PurchaseOrder.Status.choices}
+    return render(request, "inventory/staff/purchase_orders.html", context)
+
+
+def _order_or_404(pk: int) -> PurchaseOrder:
+    return get_object_or_404(
+        PurchaseOrder.objects.select_related("supplier", "warehouse").prefetch_related(
+            "lines__variant__product", "events__actor"
+        ),
+        pk=pk,
+    )
+
+
+@staff_required("inventory.view_purchaseorder")
+def purchase_order_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    order = _order_or_404(pk)
+    template = "inventory/staff/purchase_order_print.html" if request.GET.get("print") else None
+    context = {"order": order, "lines": list(order.lines.all()), "over": None}
+    return render(request, template or "inventory/staff/purchase_order.html", context)
+
+
+@staff_required("inventory.change_purchaseorder")
+@require_POST
+def purchase_order_action(request: HttpRequest, pk: int) -> HttpResponse:
+    """Send, cancel or receive, by the button pressed."""
+    order = _order_or_404(pk)
+    action = request.POST.get("action")
+    try:
+        if action == "send":
+            purchase_order_send(order=order, actor=request.user)
+            messages.success(request, f"{order.number} is sent to {order.supplier.email}.")
+        elif action == "cancel":
+            purchase_order_transition(
+                order=order, to=PurchaseOrder.Status.CANCELLED, actor=request.user
+            )
+            messages.success(request, f"{order.number} is cancelled.")
+        elif action == "receive":
+            quantities = _received(request, order)
+            purchase_order_receive(
+                order=order,
+                quantities=quantities,
+                actor=request.user,
+                confirm_over=request.POST.get("confirm_over") == "1",
+            )
+            messages.success(request, "Received into stock; the ledger has the receipts.")
+        else:
+            messages.error(request, "Unknown action.")
+    except OverReceipt as err:
+        lines = list(order.lines.all())
+        for line in lines:  # the same amounts again, for the person to confirm
+            line.posted = request.POST.get(f"receive-{line.pk}", "")
+        context = {"order": order, "lines": lines, "over": str(err)}
+        return render(request, "inventory/staff/purchase_order.html", context, status=409)
+    except InventoryError as err:
+        messages.error(request, str(err))
+    return redirect("inventory:staff-purchase-order", order.pk)
+
+
+def _received(request: HttpRequest, order: PurchaseOrder) -> dict[int, int]:
+    quantities = {}
+    for line in order.lines.all():
+        raw = request.POST.get(f"receive-{line.pk}", "").strip() or "0"
+        if not raw.isdigit():
+            raise InventoryError(f"“{raw}” is not a number of units.")
+        quantities[line.pk] = int(raw)
+    if not any(quantities.values()):
+        raise InventoryError("Enter how many units arrived.")
+    return quantities
+
+
+@staff_required("inventory.add_purchaseorder")
+@require_POST
+def reorder(request: HttpRequest) -> HttpResponse:
+    """Draft purchase orders for the open alerts ticked on the alerts page."""
+    ids = [int(pk) for pk in request.POST.getlist("alerts") if pk.isdigit()]
+    alerts_ = list(
+        StockAlert.objects.filter(pk__in=ids, resolved_at__isnull=True).select_related("stock")
+    )
+    if not alerts_:
+        messages.error(request, "Tick the alerts to reorder.")
+        return redirect("inventory:staff-alerts")
+    orders, skipped = purchase_orders_from_alerts(alerts=alerts_, actor=request.user)
+    if orders:
+        messages.success(
+            request, f"{len(orders)} draft purchase order{'s' if len(orders) != 1 else ''} made."
+        )
+    if skipped:
+        messages.warning(
+            request,
+            f"Not reordered, no preferred supplier: {len(skipped)}.",
+        )
+    return redirect("inventory:staff-purchase-orders")
