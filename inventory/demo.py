@@ -7,7 +7,7 @@ import random
 from collections.abc import Callable
 
 from catalog.models import Variant
-from inventory.models import StockLevel, Warehouse
+from inventory.models import StockLevel, Supplier, SupplierItem, Warehouse
 from inventory.services import stock_adjust
 
 WAREHOUSES = [
@@ -44,4 +44,32 @@ def seed(*, log: Callable[[str], object]) -> None:
         StockLevel.objects.filter(variant=variant).update(
             reorder_point=5, safety_stock=2, reorder_quantity=20, bin_location=f"A-{variant.pk:03d}"
         )
-    log(f"inventory: {len(houses)} warehouses, {received} opening receipts")
+    suppliers = _seed_suppliers()
+    log(f"inventory: {len(houses)} warehouses, {received} opening receipts, {suppliers} suppliers")
+
+
+def _seed_suppliers() -> int:
+    """One supplier per vendor, preferred for that vendor's variants, at their cost."""
+    vendors = Variant.objects.values_list("product__vendor", flat=True).distinct()
+    for vendor in sorted(filter(None, vendors)):
+        slug = vendor.lower().replace(" & ", "-").replace(" ", "-")
+        supplier, _ = Supplier.objects.get_or_create(
+            name=vendor,
+            defaults={
+                "contact_name": "Sales desk",
+                "email": f"orders@{slug}.example",
+                "lead_time_days": 10,
+                "payment_terms": "30 days net",
+            },
+        )
+        for variant in Variant.objects.filter(product__vendor=vendor):
+            SupplierItem.objects.get_or_create(
+                supplier=supplier,
+                variant=variant,
+                defaults={
+                    "supplier_sku": f"{slug[:4].upper()}-{variant.sku}",
+                    "unit_cost": variant.cost if variant.cost is not None else variant.price / 2,
+                    "is_preferred": True,
+                },
+            )
+    return Supplier.objects.count()

@@ -22,9 +22,9 @@ def test_seed_demo_loads_staff_for_every_role_and_shoppers(capsys, settings):
 
 def counts() -> dict[str, int]:
     from catalog.models import Product, ProductImage, Variant
-    from inventory.models import StockLevel, StockMovement
+    from inventory.models import StockLevel, StockMovement, SupplierItem
 
-    models = (User, Product, Variant, ProductImage, StockLevel, StockMovement)
+    models = (User, Product, Variant, ProductImage, StockLevel, StockMovement, SupplierItem)
     return {model.__name__: model.objects.count() for model in models}
 
 
