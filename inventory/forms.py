@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
-from inventory.models import StockMovement, Warehouse
+from inventory.models import StockMovement, Supplier, Warehouse
 from inventory.services import BY_HAND
 
 REASONS = [(value, label) for value, label in StockMovement.Reason.choices if value in BY_HAND]
@@ -55,3 +55,33 @@ class TransferForm(forms.Form):
         if cleaned.get("source") and cleaned.get("source") == cleaned.get("target"):
             self.add_error("target", "Choose a different warehouse.")
         return cleaned
+
+
+class SupplierForm(forms.ModelForm):
+    class Meta:
+        model = Supplier
+        fields = [
+            "name",
+            "contact_name",
+            "email",
+            "phone",
+            "lead_time_days",
+            "minimum_order",
+            "currency",
+            "payment_terms",
+            "is_active",
+        ]
+        labels = {"lead_time_days": "Lead time (days)", "is_active": "Active"}
+
+    def clean_currency(self) -> str:
+        currency = self.cleaned_data["currency"].strip().upper()
+        if len(currency) != 3 or not currency.isalpha():
+            raise forms.ValidationError("Use a 3-letter currency code, such as EUR.")
+        return currency
+
+
+class SupplierItemForm(forms.Form):
+    sku = forms.CharField(label="Our SKU", max_length=64)
+    supplier_sku = forms.CharField(label="Their SKU", max_length=64, required=False)
+    unit_cost = forms.DecimalField(min_value=0, max_digits=12, decimal_places=2)
+    preferred = forms.BooleanField(required=False, label="Preferred supplier for this item")

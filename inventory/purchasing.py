@@ -248,3 +248,49 @@ def purchase_orders_from_alerts(*, alerts: list, actor=None) -> tuple[list[Purch
         for (supplier_id, warehouse_id), lines in sorted(groups.items())
     ]
     return orders, skipped
+
+
+@transaction.atomic
+def supplier_save(*, supplier: Supplier) -> Supplier:
+    supplier.name = supplier.name.strip()
+    if not supplier.name:
+        raise InventoryError("A supplier needs a name.")
+    supplier.save()
+    return supplier
+
+
+@transaction.atomic
+def supplier_item_save(
+    *,
+    supplier: Supplier,
+    sku: str,
+    unit_cost: Decimal,
+    supplier_sku: str = "",
+    preferred: bool = False,
+) -> SupplierItem:
+    """Add or update what `supplier` sells us, found by our SKU. Making it preferred takes
+    that place from any other supplier of the variant (reordering follows the preferred)."""
+    variant = Variant.objects.filter(sku__iexact=sku.strip()).first()
+    if variant is None:
+        raise InventoryError(f"No variant has the SKU {sku.strip()!r}.")
+    if unit_cost < 0:
+        raise InventoryError("A cost cannot be negative.")
+    if preferred:
+        SupplierItem.objects.filter(variant=variant, is_preferred=True).exclude(
+            supplier=supplier
+        ).update(is_preferred=False)
+    item, _ = SupplierItem.objects.update_or_create(
+        supplier=supplier,
+        variant=variant,
+        defaults={
+            "unit_cost": unit_cost,
+            "supplier_sku": supplier_sku.strip(),
+            "is_preferred": preferred,
+        },
+    )
+    return item
+
+
+@transaction.atomic
+def supplier_item_remove(*, item: SupplierItem) -> None:
+    item.delete()

@@ -12,6 +12,14 @@ urlpatterns = [
     ),
     path("dashboard/inventory/alerts/", staff.alerts, name="staff-alerts"),
     path("dashboard/inventory/alerts/reorder/", staff.reorder, name="staff-reorder"),
+    path("dashboard/inventory/suppliers/", staff.suppliers, name="staff-suppliers"),
+    path("dashboard/inventory/suppliers/new/", staff.supplier_edit, name="staff-supplier-new"),
+    path("dashboard/inventory/suppliers/<int:pk>/", staff.supplier_edit, name="staff-supplier"),
+    path(
+        "dashboard/inventory/suppliers/<int:pk>/items/<int:item_pk>/delete/",
+        staff.supplier_item_delete,
+        name="staff-supplier-item-delete",
+    ),
     path(
         "dashboard/inventory/purchase-orders/", staff.purchase_orders, name="staff-purchase-orders"
     ),

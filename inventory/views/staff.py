@@ -5,21 +5,30 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import F, Sum
+from django.db.models import Count, F, Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from catalog.models import Variant
 from config.staff import staff_required
-from inventory.forms import AdjustForm, StockFilterForm, TransferForm
-from inventory.models import PurchaseOrder, StockAlert, StockLevel
+from inventory.forms import (
+    AdjustForm,
+    StockFilterForm,
+    SupplierForm,
+    SupplierItemForm,
+    TransferForm,
+)
+from inventory.models import PurchaseOrder, StockAlert, StockLevel, Supplier, SupplierItem
 from inventory.purchasing import (
     OverReceipt,
     purchase_order_receive,
     purchase_order_send,
     purchase_order_transition,
     purchase_orders_from_alerts,
+    supplier_item_remove,
+    supplier_item_save,
+    supplier_save,
 )
 from inventory.selectors import alerts_for_staff, ledger_for_variant, stock_list_for_staff
 from inventory.services import InventoryError, stock_adjust, stock_transfer
@@ -210,3 +219,59 @@ def reorder(request: HttpRequest) -> HttpResponse:
             f"Not reordered, no preferred supplier: {len(skipped)}.",
         )
     return redirect("inventory:staff-purchase-orders")
+
+
+# --- Suppliers -------------------------------------------------------------------------------
+
+
+@staff_required("inventory.view_supplier")
+def suppliers(request: HttpRequest) -> HttpResponse:
+    rows = Supplier.objects.annotate(item_count=Count("items")).order_by("name")
+    return render(request, "inventory/staff/suppliers.html", {"suppliers": rows})
+
+
+@staff_required("inventory.view_supplier")
+def supplier_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+    supplier = get_object_or_404(Supplier, pk=pk) if pk else Supplier()
+    form = SupplierForm(request.POST or None, instance=supplier)
+    item_form = SupplierItemForm(prefix="item")
+    if request.method == "POST":
+        needed = "inventory.change_supplier" if pk else "inventory.add_supplier"
+        if not request.user.has_perm(needed):
+            raise PermissionDenied("Your role cannot change suppliers.")
+        if "item-sku" in request.POST and pk:
+            form = SupplierForm(instance=supplier)
+            item_form = SupplierItemForm(request.POST, prefix="item")
+            if item_form.is_valid():
+                try:
+                    supplier_item_save(supplier=supplier, **item_form.cleaned_data)
+                except InventoryError as err:
+                    item_form.add_error("sku", str(err))
+                else:
+                    messages.success(request, "Item saved.")
+                    return redirect("inventory:staff-supplier", supplier.pk)
+        elif form.is_valid():
+            try:
+                supplier = supplier_save(supplier=form.save(commit=False))
+            except InventoryError as err:
+                form.add_error(None, str(err))
+            else:
+                messages.success(request, "Supplier saved.")
+                return redirect("inventory:staff-supplier", supplier.pk)
+    items = (
+        list(supplier.items.select_related("variant__product").order_by("variant__sku"))
+        if pk
+        else []
+    )
+    context = {"supplier": supplier, "form": form, "item_form": item_form, "items": items}
+    status = 400 if request.method == "POST" else 200
+    return render(request, "inventory/staff/supplier_form.html", context, status=status)
+
+
+@staff_required("inventory.change_supplier")
+@require_POST
+def supplier_item_delete(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
+    item = get_object_or_404(SupplierItem, pk=item_pk, supplier_id=pk)
+    supplier_item_remove(item=item)
+    messages.success(request, "Item removed.")
+    return redirect("inventory:staff-supplier", pk)
