@@ -7,6 +7,8 @@ app_name = "inventory"
 urlpatterns = [
     path("dashboard/inventory/", staff.index, name="staff-index"),
     path("dashboard/inventory/stock/", staff.stock_list, name="staff-stock"),
+    path("dashboard/inventory/stock/import/", staff.stock_import, name="staff-stock-import"),
+    path("dashboard/inventory/stock/export.csv", staff.stock_export, name="staff-stock-export"),
     path(
         "dashboard/inventory/variants/<int:variant_pk>/", staff.variant_stock, name="staff-variant"
     ),

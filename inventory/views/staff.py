@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count, F, Sum
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
@@ -32,6 +32,7 @@ from inventory.purchasing import (
 )
 from inventory.selectors import alerts_for_staff, ledger_for_variant, stock_list_for_staff
 from inventory.services import InventoryError, stock_adjust, stock_transfer
+from inventory.stock_csv import stock_csv_export, stock_csv_import, stock_csv_parse
 
 PAGE_SIZE = 50
 
@@ -275,3 +276,39 @@ def supplier_item_delete(request: HttpRequest, pk: int, item_pk: int) -> HttpRes
     supplier_item_remove(item=item)
     messages.success(request, "Item removed.")
     return redirect("inventory:staff-supplier", pk)
+
+
+# --- Stock CSV ------------------------------------------------------------------------------
+
+
+@staff_required("inventory.change_stocklevel")
+def stock_import(request: HttpRequest) -> HttpResponse:
+    """Upload stock counts; checked whole before anything changes (files are small)."""
+    errors: list[str] = []
+    if request.method == "POST":
+        upload = request.FILES.get("file")
+        if upload is None or not upload.name.lower().endswith(".csv"):
+            errors = ["Choose a .csv file."]
+        elif upload.size > 10 * 1024 * 1024:
+            errors = ["The file is larger than 10 MB; split it."]
+        else:
+            plan = stock_csv_parse(data=upload.read())
+            errors = plan.errors
+            if not errors:
+                result = stock_csv_import(plan=plan, actor=request.user)
+                messages.success(
+                    request,
+                    f"{result['counted']} counts recorded, {result['unchanged']} unchanged.",
+                )
+                return redirect("inventory:staff-stock")
+    status = 400 if errors else 200
+    return render(
+        request, "inventory/staff/stock_import.html", {"errors": errors[:300]}, status=status
+    )
+
+
+@staff_required("inventory.view_stocklevel")
+def stock_export(request: HttpRequest) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(stock_csv_export(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="stock.csv"'
+    return response

@@ -92,3 +92,21 @@ def test_the_commands(shop, tmp_path, capsys):
     out = tmp_path / "out.csv"
     call_command("export_stock", "--output", str(out))
     assert "MUG-1,main,9" in out.read_text()
+
+
+def test_dashboard_import_and_export(client, roles, staff_login, shop):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.factories import StaffFactory
+
+    staff_login(StaffFactory(role="Warehouse"))
+    bad = SimpleUploadedFile("s.csv", (HEADER + "NOPE,main,1,,,,\n").encode(), "text/csv")
+    response = client.post("/dashboard/inventory/stock/import/", {"file": bad})
+    assert response.status_code == 400
+    assert "line 2: no variant has the SKU" in response.text
+    good = SimpleUploadedFile("s.csv", (HEADER + "MUG-1,main,8,,,,\n").encode(), "text/csv")
+    response = client.post("/dashboard/inventory/stock/import/", {"file": good})
+    assert response["Location"] == "/dashboard/inventory/stock/"
+    assert StockLevel.objects.get(variant=shop[1]).on_hand == 8
+    export = client.get("/dashboard/inventory/stock/export.csv")
+    assert "MUG-1,main,8" in b"".join(export.streaming_content).decode()
