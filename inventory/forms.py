@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
+from catalog.models import Category
 from inventory.models import StockMovement, Supplier, Warehouse
 from inventory.services import BY_HAND
 
@@ -85,3 +86,27 @@ class SupplierItemForm(forms.Form):
     supplier_sku = forms.CharField(label="Their SKU", max_length=64, required=False)
     unit_cost = forms.DecimalField(min_value=0, max_digits=12, decimal_places=2)
     preferred = forms.BooleanField(required=False, label="Preferred supplier for this item")
+
+
+class CountStartForm(forms.Form):
+    warehouse = forms.ModelChoiceField(
+        queryset=Warehouse.objects.filter(is_active=True), empty_label="Choose a warehouse"
+    )
+    category = forms.ModelChoiceField(
+        queryset=Category.objects.order_by("path"), required=False, empty_label="Every category"
+    )
+    bin_from = forms.CharField(max_length=40, required=False, label="Bins from")
+    bin_to = forms.CharField(max_length=40, required=False, label="Bins to")
+
+
+class ScanForm(forms.Form):
+    code = forms.CharField(
+        max_length=64,
+        label="SKU or barcode",
+        widget=forms.TextInput(
+            attrs={"autofocus": True, "autocomplete": "off", "inputmode": "text"}
+        ),
+    )
+    quantity = forms.IntegerField(
+        required=False, min_value=0, max_value=1_000_000, help_text="Empty: one more per scan."
+    )

@@ -315,3 +315,52 @@ class PurchaseOrderEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.purchase_order}: {self.from_status or 'new'} -> {self.to_status}"
+
+
+class CycleCount(models.Model):
+    class Status(models.TextChoices):
+        OPEN = "open", "Counting"
+        APPROVED = "approved", "Approved"
+        CANCELLED = "cancelled", "Cancelled"
+
+    warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="counts")
+    category = models.ForeignKey(
+        "catalog.Category", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    bin_from = models.CharField(max_length=40, blank=True)
+    bin_to = models.CharField(max_length=40, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    approved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"Count {self.pk} of {self.warehouse.code}"
+
+
+class CycleCountLine(models.Model):
+    count = models.ForeignKey(CycleCount, on_delete=models.CASCADE, related_name="lines")
+    stock = models.ForeignKey(StockLevel, on_delete=models.PROTECT, related_name="+")
+    # On hand when the count started; approval applies (counted - expected), so sales
+    # recorded while people count are not mistaken for losses.
+    expected = models.IntegerField()
+    counted = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["stock__bin_location", "pk"]
+        constraints = [models.UniqueConstraint(fields=["count", "stock"], name="count_line_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.stock}: {self.counted} of {self.expected}"
+
+    @property
+    def variance(self) -> int | None:
+        return None if self.counted is None else self.counted - self.expected

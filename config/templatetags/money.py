@@ -13,9 +13,10 @@ SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£", "JPY": "¥"}
 
 @register.filter
 def money(amount: Decimal | None, currency: str = "EUR") -> str:
-    """19.9, "EUR" -> "€19.90"; an unknown currency shows its code: "CHF 19.90"."""
+    """19.9, "EUR" -> "€19.90"; -12 -> "-€12.00"; an unknown currency: "CHF 19.90"."""
     if amount is None:
         return ""
     value = money_round(amount, currency)
+    sign, value = ("-", -value) if value < 0 else ("", value)
     symbol = SYMBOLS.get(currency.upper())
-    return f"{symbol}{value:,}" if symbol else f"{currency.upper()} {value:,}"
+    return f"{sign}{symbol}{value:,}" if symbol else f"{sign}{currency.upper()} {value:,}"

@@ -12,14 +12,29 @@ from django.views.decorators.http import require_POST
 
 from catalog.models import Variant
 from config.staff import staff_required
+from inventory.counting import (
+    cycle_count_accuracy,
+    cycle_count_approve,
+    cycle_count_record,
+    cycle_count_start,
+)
 from inventory.forms import (
     AdjustForm,
+    CountStartForm,
+    ScanForm,
     StockFilterForm,
     SupplierForm,
     SupplierItemForm,
     TransferForm,
 )
-from inventory.models import PurchaseOrder, StockAlert, StockLevel, Supplier, SupplierItem
+from inventory.models import (
+    CycleCount,
+    PurchaseOrder,
+    StockAlert,
+    StockLevel,
+    Supplier,
+    SupplierItem,
+)
 from inventory.purchasing import (
     OverReceipt,
     purchase_order_receive,
@@ -312,3 +327,88 @@ def stock_export(request: HttpRequest) -> StreamingHttpResponse:
     response = StreamingHttpResponse(stock_csv_export(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="stock.csv"'
     return response
+
+
+# --- Cycle counts ----------------------------------------------------------------------------
+
+
+@staff_required("inventory.view_cyclecount")
+def counts(request: HttpRequest) -> HttpResponse:
+    form = CountStartForm(request.POST or None)
+    if request.method == "POST":
+        if not request.user.has_perm("inventory.add_cyclecount"):
+            raise PermissionDenied("Your role cannot start counts.")
+        if form.is_valid():
+            try:
+                count = cycle_count_start(actor=request.user, **form.cleaned_data)
+            except InventoryError as err:
+                form.add_error(None, str(err))
+            else:
+                return redirect("inventory:staff-count", count.pk)
+    history = list(
+        CycleCount.objects.select_related("warehouse", "category").prefetch_related("lines")[:30]
+    )
+    for count in history:
+        count.accuracy = cycle_count_accuracy(count=count)
+    status = 400 if form.errors else 200
+    return render(
+        request, "inventory/staff/counts.html", {"form": form, "history": history}, status=status
+    )
+
+
+def _count_context(count: CycleCount, **extra: object) -> dict:
+    lines = list(
+        count.lines.select_related("stock__variant__product").order_by("stock__bin_location", "pk")
+    )
+    for line in lines:
+        cost = line.stock.variant.cost
+        line.value = None if line.variance is None or cost is None else cost * line.variance
+    counted = [line for line in lines if line.counted is not None]
+    return {
+        "count": count,
+        "lines": lines,
+        "counted": len(counted),
+        "accuracy": cycle_count_accuracy(count=count),
+        "scan": ScanForm(),
+        **extra,
+    }
+
+
+@staff_required("inventory.view_cyclecount")
+def count_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    count = get_object_or_404(CycleCount.objects.select_related("warehouse"), pk=pk)
+    return render(request, "inventory/staff/count.html", _count_context(count))
+
+
+@staff_required("inventory.change_cyclecount")
+@require_POST
+def count_scan(request: HttpRequest, pk: int) -> HttpResponse:
+    count = get_object_or_404(CycleCount.objects.select_related("warehouse"), pk=pk)
+    form = ScanForm(request.POST)
+    last = None
+    if form.is_valid():
+        try:
+            last = cycle_count_record(count=count, **form.cleaned_data)
+        except InventoryError as err:
+            form.add_error("code", str(err))
+    context = _count_context(count, scan=form if form.errors else ScanForm(), last=last)
+    if request.htmx:
+        return render(request, "inventory/staff/count.html#count-work", context)
+    return render(
+        request, "inventory/staff/count.html", context, status=400 if form.errors else 200
+    )
+
+
+@staff_required("inventory.change_cyclecount")
+@require_POST
+def count_approve(request: HttpRequest, pk: int) -> HttpResponse:
+    count = get_object_or_404(CycleCount, pk=pk)
+    try:
+        changed = cycle_count_approve(count=count, actor=request.user)
+    except InventoryError as err:
+        messages.error(request, str(err))
+    else:
+        messages.success(
+            request, f"Approved: {changed} stock row{'s' if changed != 1 else ''} corrected."
+        )
+    return redirect("inventory:staff-count", count.pk)

@@ -31,3 +31,11 @@ def test_money_parse_accepts_what_people_type(raw, expected):
 def test_money_parse_refuses_anything_else(raw):
     with pytest.raises(ValueError, match="is not an amount of money"):
         money_parse(raw)
+
+
+def test_the_money_filter_puts_the_sign_before_the_symbol():
+    from config.templatetags.money import money
+
+    assert money(Decimal("-12"), "EUR") == "-€12.00"
+    assert money(Decimal("1234.5"), "EUR") == "€1,234.50"
+    assert money(Decimal("-3"), "CHF") == "-CHF 3.00"
