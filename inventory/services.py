@@ -60,14 +60,16 @@ def _free(levels: list[StockLevel], held: dict[int, int]) -> dict[int, int]:
 
 
 def _changed(variant_ids: Iterable[int]) -> None:
-    """After the transaction commits, re-check low-stock alerts for these variants."""
+    """After the transaction commits: re-check low-stock alerts for these variants, and tell
+    other sales channels their availability."""
     ids = sorted(set(variant_ids))
 
     def check() -> None:
         # Imported here: the task module imports this one.
-        from inventory.tasks import stock_alerts_check_task
+        from inventory.tasks import stock_alerts_check_task, webhooks_queue_task
 
         stock_alerts_check_task.delay(ids)
+        webhooks_queue_task.delay(ids)  # other sales channels hear of the new availability
 
     transaction.on_commit(check)
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from smtplib import SMTPException
 
-from celery import shared_task
+from celery import Task, shared_task
 from django.db import OperationalError
 
 from inventory.alerts import stock_alerts_check, stock_alerts_notify
+from inventory.channels import DeliveryFailed, webhook_deliver, webhook_give_up, webhooks_queue
 from inventory.purchasing import purchase_order_email
 from inventory.services import reservations_release_expired
 
@@ -39,3 +40,25 @@ def stock_alerts_check_task(variant_ids: list[int]) -> tuple[int, int]:
 def purchase_order_email_task(order_id: int) -> bool:
     # A retried delivery sends the order again; suppliers match orders by number.
     return purchase_order_email(order_id=order_id)
+
+
+class _WebhookTask(Task):
+    def on_failure(self, exc, task_id, args, kwargs, einfo) -> None:
+        # Out of retries: the delivery log says so.
+        webhook_give_up(delivery_id=args[0])
+
+
+@shared_task(
+    base=_WebhookTask,
+    autoretry_for=(DeliveryFailed,),
+    retry_backoff=30,
+    retry_backoff_max=3600,
+    max_retries=8,
+)
+def webhook_deliver_task(delivery_id: int) -> bool:
+    return webhook_deliver(delivery_id=delivery_id)
+
+
+@shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
+def webhooks_queue_task(variant_ids: list[int]) -> int:
+    return len(webhooks_queue(variant_ids=variant_ids))

@@ -1,11 +1,13 @@
 from django.urls import path
 
-from inventory.views import staff
+from inventory.views import api, staff
 
 app_name = "inventory"
 
 urlpatterns = [
+    path("api/stock/", api.stock_feed, name="api-stock"),
     path("dashboard/inventory/", staff.index, name="staff-index"),
+    path("dashboard/inventory/channels/", staff.channels, name="staff-channels"),
     path("dashboard/inventory/stock/", staff.stock_list, name="staff-stock"),
     path("dashboard/inventory/stock/import/", staff.stock_import, name="staff-stock-import"),
     path("dashboard/inventory/stock/export.csv", staff.stock_export, name="staff-stock-export"),

@@ -30,10 +30,12 @@ from inventory.forms import (
 from inventory.models import (
     CycleCount,
     PurchaseOrder,
+    SalesChannel,
     StockAlert,
     StockLevel,
     Supplier,
     SupplierItem,
+    WebhookDelivery,
 )
 from inventory.purchasing import (
     OverReceipt,
@@ -412,3 +414,18 @@ def count_approve(request: HttpRequest, pk: int) -> HttpResponse:
             request, f"Approved: {changed} stock row{'s' if changed != 1 else ''} corrected."
         )
     return redirect("inventory:staff-count", count.pk)
+
+
+@staff_required("inventory.view_webhookdelivery")
+def channels(request: HttpRequest) -> HttpResponse:
+    """Sales channels and the log of webhook deliveries to them."""
+    deliveries = WebhookDelivery.objects.select_related("channel")
+    if request.GET.get("status") in WebhookDelivery.Status.values:
+        deliveries = deliveries.filter(status=request.GET["status"])
+    context = {
+        "channels": list(SalesChannel.objects.all()),
+        "page": Paginator(deliveries.order_by("-created_at", "-pk"), PAGE_SIZE).get_page(
+            request.GET.get("page")
+        ),
+    }
+    return render(request, "inventory/staff/channels.html", context)

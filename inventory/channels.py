@@ -1,0 +1,150 @@
+"""Other sales channels: a token-authenticated feed of availability, and signed webhooks
+when availability changes.
+
+Webhook requests carry `X-Store-Signature: t=<unix time>,v1=<hex>`, where v1 is the
+HMAC-SHA256, keyed with the channel's secret, of "<t>.<body>" (the scheme Stripe uses), so
+a receiver can check both who sent it and that it is fresh.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+import time
+import urllib.error
+import urllib.request
+import uuid
+
+from django.db import transaction
+from django.utils import timezone
+
+from catalog.models import Variant
+from inventory.models import SalesChannel, WebhookDelivery
+from inventory.selectors import availability
+from inventory.services import InventoryError
+
+TIMEOUT_SECONDS = 10
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@transaction.atomic
+def channel_create(*, name: str, webhook_url: str = "") -> tuple[SalesChannel, str]:
+    """A channel and its feed token (returned once; only its hash is kept)."""
+    name = name.strip()
+    if not name:
+        raise InventoryError("A channel needs a name.")
+    if SalesChannel.objects.filter(name__iexact=name).exists():
+        raise InventoryError(f"There is a channel called {name} already.")
+    if webhook_url and not webhook_url.startswith(("https://", "http://")):
+        raise InventoryError("The webhook address must start with https://.")
+    token = secrets.token_urlsafe(32)
+    channel = SalesChannel.objects.create(
+        name=name,
+        token_hash=token_hash(token),
+        webhook_url=webhook_url,
+        webhook_secret=secrets.token_hex(32) if webhook_url else "",
+    )
+    return channel, token
+
+
+def channel_for_token(token: str) -> SalesChannel | None:
+    if not token:
+        return None
+    return SalesChannel.objects.filter(token_hash=token_hash(token), is_active=True).first()
+
+
+def feed_items(*, variant_ids: list[int] | None = None) -> list[dict[str, object]]:
+    """[{"sku", "available"}] for tracked variants of active products, two queries + one."""
+    variants = Variant.objects.filter(product__status="active", track_inventory=True)
+    if variant_ids is not None:
+        variants = variants.filter(pk__in=variant_ids)
+    skus = dict(variants.values_list("pk", "sku"))
+    free = availability(variant_ids=list(skus))
+    return [{"sku": skus[pk], "available": free[pk]} for pk in sorted(skus, key=skus.get)]
+
+
+def webhooks_queue(*, variant_ids: list[int]) -> list[WebhookDelivery]:
+    """One delivery per channel with a webhook, each sent by a worker after commit."""
+    channels = list(SalesChannel.objects.filter(is_active=True).exclude(webhook_url=""))
+    if not channels:
+        return []
+    items = feed_items(variant_ids=variant_ids)
+    if not items:
+        return []
+    deliveries = []
+    for channel in channels:
+        event_id = uuid.uuid4()
+        payload = {"id": str(event_id), "type": "stock.changed", "items": items}
+        deliveries.append(
+            WebhookDelivery.objects.create(channel=channel, event_id=event_id, payload=payload)
+        )
+
+    def send() -> None:
+        from inventory.tasks import webhook_deliver_task  # the task module imports this one
+
+        for delivery in deliveries:
+            webhook_deliver_task.delay(delivery.pk)
+
+    transaction.on_commit(send)
+    return deliveries
+
+
+def signature(secret: str, timestamp: int, body: bytes) -> str:
+    message = f"{timestamp}.".encode() + body
+    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
+
+
+class DeliveryFailed(Exception):
+    """The receiver did not take the webhook; Celery retries with backoff."""
+
+
+def webhook_deliver(*, delivery_id: int) -> bool:
+    """POST one delivery; True when delivered (or already was). Raises DeliveryFailed for a
+    retry; every attempt is logged on the delivery."""
+    delivery = WebhookDelivery.objects.select_related("channel").filter(pk=delivery_id).first()
+    if delivery is None or delivery.status == WebhookDelivery.Status.DELIVERED:
+        return True
+    body = json.dumps(delivery.payload, separators=(",", ":")).encode()
+    stamp = int(time.time())
+    signed = signature(delivery.channel.webhook_secret, stamp, body)
+    request = urllib.request.Request(  # noqa: S310 - the merchant configured this https URL
+        delivery.channel.webhook_url,
+        data=body,
+        method="POST",
+        headers={
+            "Content-Type": "application/json",
+            "User-Agent": "store-webhooks/1",
+            "X-Store-Event": delivery.payload.get("type", ""),
+            "X-Store-Signature": f"t={stamp},v1={signed}",
+        },
+    )
+    code, error = None, ""
+    try:
+        with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:  # noqa: S310
+            code = response.status
+    except urllib.error.HTTPError as err:
+        code, error = err.code, f"HTTP {err.code}"
+    except (urllib.error.URLError, OSError) as err:
+        error = str(getattr(err, "reason", err))[:200]
+    ok = code is not None and 200 <= code < 300
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(
+        attempts=delivery.attempts + 1,
+        last_status_code=code,
+        last_error=error,
+        status=WebhookDelivery.Status.DELIVERED if ok else WebhookDelivery.Status.PENDING,
+        delivered_at=timezone.now() if ok else None,
+    )
+    if not ok:
+        raise DeliveryFailed(error or f"HTTP {code}")
+    return True
+
+
+def webhook_give_up(*, delivery_id: int) -> None:
+    WebhookDelivery.objects.filter(pk=delivery_id).exclude(
+        status=WebhookDelivery.Status.DELIVERED
+    ).update(status=WebhookDelivery.Status.FAILED)
