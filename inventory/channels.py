@@ -148,3 +148,59 @@ def webhook_give_up(*, delivery_id: int) -> None:
     WebhookDelivery.objects.filter(pk=delivery_id).exclude(
         status=WebhookDelivery.Status.DELIVERED
     ).update(status=WebhookDelivery.Status.FAILED)
+
+
+def channel_sales_import(*, channel: SalesChannel, data: bytes) -> tuple[int, list[str]]:
+    """Sales made on `channel`, as CSV (sku, quantity, reference): checked whole, then each
+    allocated and shipped through the stock services in one transaction, so the ledger says
+    "sale" with the channel's order as reference. Returns (rows, errors); with any error
+    nothing changes."""
+    import csv
+    import io
+
+    from django.db.models.functions import Lower
+
+    from inventory.services import InsufficientStock, stock_allocate, stock_ship
+
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return 0, ["The file is not UTF-8 text; save it as CSV UTF-8."]
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    header = [name.strip().lower() for name in reader.fieldnames or []]
+    if sorted(header) != ["quantity", "reference", "sku"]:
+        return 0, ["line 1: the columns must be sku, quantity, reference."]
+    reader.fieldnames = header
+    rows = [(reader.line_num, {k: (v or "").strip() for k, v in r.items()}) for r in reader]
+    skus = {r["sku"].lower() for _, r in rows}
+    variants = dict(
+        Variant.objects.annotate(low=Lower("sku")).filter(low__in=skus).values_list("low", "pk")
+    )
+    errors, orders = [], {}
+    for line, row in rows:
+        if row["sku"].lower() not in variants:
+            errors.append(f"line {line}: no variant has the SKU {row['sku']!r}.")
+        if not row["quantity"].isdigit() or int(row["quantity"]) == 0:
+            errors.append(
+                f"line {line}: quantity {row['quantity']!r} is not a whole number above 0."
+            )
+        if not row["reference"]:
+            errors.append(f"line {line}: reference (the channel's order number) is empty.")
+        if not errors:
+            lines = orders.setdefault(row["reference"], {"line": line, "lines": {}})["lines"]
+            pk = variants[row["sku"].lower()]
+            lines[pk] = lines.get(pk, 0) + int(row["quantity"])
+    if errors:
+        return 0, errors
+    try:
+        with transaction.atomic():
+            for reference, order in orders.items():
+                key = f"channel:{channel.name}:{reference}"[:60]
+                try:
+                    stock_allocate(reference=key, lines=order["lines"])
+                except InsufficientStock as err:
+                    raise InventoryError(f"line {order['line']}: {err}") from None
+                stock_ship(reference=key)
+    except InventoryError as err:
+        return 0, [str(err)]
+    return len(rows), []

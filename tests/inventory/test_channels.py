@@ -137,3 +137,29 @@ def test_the_delivery_log_page(client, roles, staff_login, mug, receiver):
     page = client.get("/dashboard/inventory/channels/").text
     assert "POS" in page
     assert "HTTP 200" in page
+
+
+def test_sales_from_another_channel_go_through_the_ledger_all_or_nothing(mug, tmp_path):
+    from django.core.management import CommandError
+
+    from inventory.models import StockLevel, StockMovement
+
+    channel_create(name="Marketplace")
+    good = tmp_path / "sales.csv"
+    good.write_text("sku,quantity,reference\nmug-1,2,M-100\nMUG-1,1,M-101\n")
+    call_command("import_channel_sales", "marketplace", str(good))
+    assert StockLevel.objects.get(variant=mug).on_hand == 2
+    sales = StockMovement.objects.filter(reason="sale").order_by("pk")
+    assert list(sales.values_list("delta", "reference")) == [
+        (-2, "channel:Marketplace:M-100"),
+        (-1, "channel:Marketplace:M-101"),
+    ]
+    short = tmp_path / "short.csv"
+    short.write_text("sku,quantity,reference\nMUG-1,1,M-102\nMUG-1,5,M-103\n")
+    with pytest.raises(CommandError, match="nothing was recorded"):
+        call_command("import_channel_sales", "marketplace", str(short))
+    assert StockLevel.objects.get(variant=mug).on_hand == 2  # M-102 rolled back too
+    bad = tmp_path / "bad.csv"
+    bad.write_text("sku,quantity,reference\nNOPE,x,\n")
+    with pytest.raises(CommandError, match="3 errors"):
+        call_command("import_channel_sales", "marketplace", str(bad))
