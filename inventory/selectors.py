@@ -67,3 +67,24 @@ def alerts_for_staff() -> tuple[list[StockAlert], list[StockAlert]]:
         list(alerts.filter(resolved_at__isnull=True).order_by("opened_at")),
         list(alerts.filter(resolved_at__isnull=False).order_by("-resolved_at")[:20]),
     )
+
+
+def on_hand_history(*, variant_id: int, limit: int = 200) -> list[int]:
+    """Total on hand (all warehouses) after each of the last `limit` movements, oldest first.
+
+    Walks back from today's total, so only the recent movements are read.
+    """
+    total = (
+        StockLevel.objects.filter(variant_id=variant_id).aggregate(total=Sum("on_hand"))["total"]
+        or 0
+    )
+    deltas = list(
+        StockMovement.objects.filter(stock__variant_id=variant_id)
+        .order_by("-created_at", "-pk")
+        .values_list("delta", flat=True)[:limit]
+    )
+    history = [total]
+    for delta in deltas:
+        total -= delta
+        history.append(total)
+    return list(reversed(history))

@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from catalog.models import Variant
+from config.charts import line_chart
 from config.staff import staff_required
 from inventory.counting import (
     cycle_count_accuracy,
@@ -47,7 +48,12 @@ from inventory.purchasing import (
     supplier_item_save,
     supplier_save,
 )
-from inventory.selectors import alerts_for_staff, ledger_for_variant, stock_list_for_staff
+from inventory.selectors import (
+    alerts_for_staff,
+    ledger_for_variant,
+    on_hand_history,
+    stock_list_for_staff,
+)
 from inventory.services import InventoryError, stock_adjust, stock_transfer
 from inventory.stock_csv import stock_csv_export, stock_csv_import, stock_csv_parse
 
@@ -100,6 +106,7 @@ def variant_stock(request: HttpRequest, variant_pk: int) -> HttpResponse:
             .order_by("warehouse__priority")
         ),
         "ledger": ledger_for_variant(variant_id=variant.pk),
+        "chart": line_chart(on_hand_history(variant_id=variant.pk)),
         "adjust": adjust,
         "transfer": transfer,
     }

@@ -136,3 +136,25 @@ def test_alerts_page_lists_open_alerts_with_the_suggestion(warehouse_staff, main
     page = warehouse_staff.get("/dashboard/inventory/alerts/").text
     assert "LOW-9" in page
     assert "<strong>20</strong>" in page
+
+
+def test_on_hand_history_walks_back_from_today(main):
+    from inventory.selectors import on_hand_history
+    from inventory.services import stock_adjust
+
+    variant = VariantFactory()
+    stock(variant, main, 5)
+    stock_adjust(variant_id=variant.pk, warehouse=main, delta=-2, reason="damage", note="x")
+    stock_adjust(variant_id=variant.pk, warehouse=main, delta=4, reason="receipt")
+    assert on_hand_history(variant_id=variant.pk) == [0, 5, 3, 7]
+
+
+def test_the_variant_page_draws_the_chart(warehouse_staff, main):
+    from inventory.services import stock_adjust
+
+    variant = VariantFactory()
+    stock(variant, main, 5)
+    stock_adjust(variant_id=variant.pk, warehouse=main, delta=3, reason="receipt")
+    page = warehouse_staff.get(f"/dashboard/inventory/variants/{variant.pk}/").text
+    assert "<polyline points=" in page
+    assert "lowest 0, highest 8" in page
