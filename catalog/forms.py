@@ -22,6 +22,9 @@ class ProductFilterForm(forms.Form):
         required=False, queryset=Collection.objects.all(), empty_label="Any collection"
     )
     vendor = forms.CharField(required=False, max_length=120)
+    stock = forms.ChoiceField(
+        required=False, choices=[("", "Any stock"), ("in", "In stock"), ("out", "Out of stock")]
+    )
 
 
 class BulkActionForm(forms.Form):

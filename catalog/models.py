@@ -87,6 +87,8 @@ class Product(models.Model):
     cover_image = models.ForeignKey(
         "ProductImage", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # Any variant in stock (kept with Variant.in_stock), for the "in stock" filter.
+    in_stock = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
     published_at = models.DateTimeField(null=True, blank=True)
@@ -157,6 +159,9 @@ class Variant(models.Model):
     currency = models.CharField(max_length=3, default="EUR")
     weight_grams = models.PositiveIntegerField(default=0)
     track_inventory = models.BooleanField(default=True)
+    # Pushed down by the inventory app (catalog.services.availability_set) whenever stock
+    # changes which side of zero it is on; variants not tracked are always in stock.
+    in_stock = models.BooleanField(default=True)
     position = models.PositiveIntegerField(default=0)
 
     class Meta:

@@ -52,6 +52,7 @@ class ListingFilters:
     price_max: Decimal | None = None
     vendors: tuple[str, ...] = ()
     option_values: tuple[str, ...] = ()
+    in_stock: bool = False
     sort: str = "newest"
     errors: list[str] = field(default_factory=list)
 
@@ -62,6 +63,7 @@ class ListingFilters:
             or self.price_max is not None
             or self.vendors
             or self.option_values
+            or self.in_stock
         )
 
     @classmethod
@@ -87,12 +89,9 @@ class ListingFilters:
         return cls(
             price_min=amount("min"),
             price_max=amount("max"),
-            vendors=tuple(sorted(set(query.getlist("vendor"))))
-            if hasattr(query, "getlist")
-            else (),
-            option_values=tuple(sorted(set(query.getlist("option"))))
-            if hasattr(query, "getlist")
-            else (),
+            vendors=tuple(sorted(set(query.getlist("vendor")))),
+            option_values=tuple(sorted(set(query.getlist("option")))),
+            in_stock=query.get("in_stock") == "1",
             sort=sort if sort in SORTS else "newest",
             errors=errors,
         )
@@ -124,6 +123,8 @@ def product_list_for_storefront(
         products = products.filter(price_min__lte=filters.price_max)
     if filters.vendors:
         products = products.filter(vendor__in=filters.vendors)
+    if filters.in_stock:
+        products = products.filter(in_stock=True)
     if filters.option_values:
         # A product matches when one of its variants has any chosen value.
         products = products.filter(
@@ -446,6 +447,11 @@ def product_list_for_staff(*, filters: dict) -> QuerySet[Product]:
         products = products.filter(collection_filter(collection))
     if vendor := filters.get("vendor"):
         products = products.filter(vendor__iexact=vendor)
+    match filters.get("stock"):
+        case "in":
+            products = products.filter(in_stock=True)
+        case "out":
+            products = products.filter(in_stock=False)
     return products.order_by("-updated_at", "-pk")
 
 

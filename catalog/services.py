@@ -397,3 +397,26 @@ def variant_cost_set(*, variant_id: int, cost: Decimal) -> None:
     variant = Variant.objects.select_for_update().get(pk=variant_id)
     variant.cost = money_round(cost, variant.currency)
     variant.save(update_fields=["cost"])
+
+
+@transaction.atomic
+def availability_set(*, in_stock: dict[int, bool]) -> int:
+    """Record which variants are in stock ({variant id: bool}); products follow (in stock
+    when any variant is). Only real changes are written, and they move the product's
+    updated_at, so cached product pages show the new availability. Returns variants changed.
+    """
+    changed_ids = [
+        pk
+        for pk, flag in Variant.objects.filter(pk__in=in_stock).values_list("pk", "in_stock")
+        if flag != in_stock[pk]
+    ]
+    for flag in (True, False):
+        Variant.objects.filter(pk__in=[pk for pk in changed_ids if in_stock[pk] is flag]).update(
+            in_stock=flag
+        )
+    products = set(Variant.objects.filter(pk__in=changed_ids).values_list("product_id", flat=True))
+    now = timezone.now()
+    for product_id in sorted(products):
+        any_in = Variant.objects.filter(product_id=product_id, in_stock=True).exists()
+        Product.objects.filter(pk=product_id).update(in_stock=any_in, updated_at=now)
+    return len(changed_ids)

@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from catalog.models import Variant
 from inventory.models import StockLevel, Supplier, SupplierItem, Warehouse
-from inventory.services import stock_adjust
+from inventory.services import availability_push, stock_adjust
 
 WAREHOUSES = [
     ("main", "Main warehouse", "Harbour Road 12, Rotterdam", 0),
@@ -45,6 +45,7 @@ def seed(*, log: Callable[[str], object]) -> None:
             reorder_point=5, safety_stock=2, reorder_quantity=20, bin_location=f"A-{variant.pk:03d}"
         )
     suppliers = _seed_suppliers()
+    availability_push()  # the storefront's "in stock" flags
     log(f"inventory: {len(houses)} warehouses, {received} opening receipts, {suppliers} suppliers")
 
 

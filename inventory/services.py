@@ -66,8 +66,13 @@ def _changed(variant_ids: Iterable[int]) -> None:
 
     def check() -> None:
         # Imported here: the task module imports this one.
-        from inventory.tasks import stock_alerts_check_task, webhooks_queue_task
+        from inventory.tasks import (
+            availability_push_task,
+            stock_alerts_check_task,
+            webhooks_queue_task,
+        )
 
+        availability_push_task.delay(ids)  # the catalog's "in stock" flags
         stock_alerts_check_task.delay(ids)
         webhooks_queue_task.delay(ids)  # other sales channels hear of the new availability
 
@@ -316,3 +321,19 @@ def stock_transfer(
     )
     _changed([variant_id])
     return leaving, arriving
+
+
+def availability_push(*, variant_ids: Iterable[int] | None = None) -> int:
+    """Tell the catalog which of these variants (all, when None) are in stock now."""
+    from catalog.models import Variant
+    from catalog.services import availability_set
+    from inventory.selectors import availability
+
+    variants = Variant.objects.all()
+    if variant_ids is not None:
+        variants = variants.filter(pk__in=list(variant_ids))
+    tracked = dict(variants.values_list("pk", "track_inventory"))
+    free = availability(variant_ids=[pk for pk, track in tracked.items() if track])
+    return availability_set(
+        in_stock={pk: (free.get(pk, 0) > 0) if track else True for pk, track in tracked.items()}
+    )

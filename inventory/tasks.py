@@ -10,7 +10,7 @@ from django.db import OperationalError
 from inventory.alerts import stock_alerts_check, stock_alerts_notify
 from inventory.channels import DeliveryFailed, webhook_deliver, webhook_give_up, webhooks_queue
 from inventory.purchasing import purchase_order_email
-from inventory.services import reservations_release_expired
+from inventory.services import availability_push, reservations_release_expired
 
 
 @shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3)
@@ -62,3 +62,9 @@ def webhook_deliver_task(delivery_id: int) -> bool:
 @shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
 def webhooks_queue_task(variant_ids: list[int]) -> int:
     return len(webhooks_queue(variant_ids=variant_ids))
+
+
+@shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
+def availability_push_task(variant_ids: list[int]) -> int:
+    # Writes only flags that differ, so a repeat changes nothing.
+    return availability_push(variant_ids=variant_ids)

@@ -47,7 +47,8 @@ def product_jsonld(context: template.Context, product: object, variant: object) 
             "url": url,
             "price": str(variant.price),
             "priceCurrency": variant.currency,
-            "availability": "https://schema.org/InStock",
+            "availability": "https://schema.org/"
+            + ("InStock" if variant.in_stock else "OutOfStock"),
         }
     text = json.dumps(data, ensure_ascii=False)
     text = text.replace("<", "\\u003C").replace(">", "\\u003E").replace("&", "\\u0026")

@@ -346,3 +346,18 @@ def test_a_title_match_survives_the_candidate_cut_on_a_broad_word(client, monkey
     page = client.get("/search/", {"q": "lantern"}).text
     assert "Storm Lantern" in page
     assert page.index("Storm Lantern") < page.index("Hook")
+
+
+def test_in_stock_only_and_the_product_pages_availability(client):
+    from catalog.services import availability_set
+
+    category = CategoryFactory(slug="all")
+    sold_out = product_with_sizes("Sold Out Mug", prices=("8.00",), category=category)
+    product_with_sizes("Plenty Lamp", prices=("9.00",), category=category)
+    availability_set(in_stock={sold_out.variants.get().pk: False})
+    page = client.get("/categories/all/", {"in_stock": "1"}).text
+    assert "Plenty Lamp" in page
+    assert "Sold Out Mug" not in page
+    product_page = client.get(f"/products/{sold_out.slug}/").text
+    assert "Out of stock" in product_page
+    assert '"availability": "https://schema.org/OutOfStock"' in product_page

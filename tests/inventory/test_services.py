@@ -225,3 +225,19 @@ def test_shipping_everything_allocated_keeps_the_counters_consistent(variant, ma
     stock_ship(reference="order:1")
     level.refresh_from_db()
     assert (level.on_hand, level.allocated) == (4, 0)
+
+
+def test_stock_changes_push_the_in_stock_flag_down_to_the_catalog(
+    variant, main, django_capture_on_commit_callbacks
+):
+    from catalog.models import Product, Variant
+
+    with django_capture_on_commit_callbacks(execute=True):
+        stock(variant, main, 1)
+    with django_capture_on_commit_callbacks(execute=True):
+        stock_allocate(reference="order:1", lines={variant.pk: 1})
+    assert Variant.objects.get(pk=variant.pk).in_stock is False
+    assert Product.objects.get(pk=variant.product_id).in_stock is False
+    with django_capture_on_commit_callbacks(execute=True):
+        stock_deallocate(reference="order:1")
+    assert Variant.objects.get(pk=variant.pk).in_stock is True
