@@ -110,3 +110,23 @@ class ScanForm(forms.Form):
     quantity = forms.IntegerField(
         required=False, min_value=0, max_value=1_000_000, help_text="Empty: one more per scan."
     )
+
+
+class BulkAdjustForm(forms.Form):
+    stock = forms.ModelMultipleChoiceField(
+        queryset=None, error_messages={"required": "Tick the rows to change."}
+    )
+    delta = forms.IntegerField(label="Change", min_value=-100000, max_value=100000)
+    reason = forms.ChoiceField(choices=REASONS)
+    note = forms.CharField(required=False, max_length=200)
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        from inventory.models import StockLevel
+
+        super().__init__(*args, **kwargs)
+        self.fields["stock"].queryset = StockLevel.objects.all()
+
+    def clean_delta(self) -> int:
+        if self.cleaned_data["delta"] == 0:
+            raise forms.ValidationError("Enter a change other than 0.")
+        return self.cleaned_data["delta"]

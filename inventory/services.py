@@ -337,3 +337,31 @@ def availability_push(*, variant_ids: Iterable[int] | None = None) -> int:
     return availability_set(
         in_stock={pk: (free.get(pk, 0) > 0) if track else True for pk, track in tracked.items()}
     )
+
+
+@transaction.atomic
+def stock_adjust_bulk(
+    *, stock_ids: list[int], delta: int, reason: str, note: str = "", actor=None
+) -> int:
+    """The same change to many stock rows, all or none: the first row that cannot take it
+    stops the whole change, named in the error."""
+    levels = list(
+        StockLevel.objects.filter(pk__in=stock_ids)
+        .select_related("variant", "warehouse")
+        .order_by("pk")
+    )
+    if not levels:
+        raise InventoryError("Tick the rows to change.")
+    for level in levels:
+        try:
+            stock_adjust(
+                variant_id=level.variant_id,
+                warehouse=level.warehouse,
+                delta=delta,
+                reason=reason,
+                note=note,
+                actor=actor,
+            )
+        except InventoryError as err:
+            raise InventoryError(f"{level.variant.sku} at {level.warehouse.code}: {err}") from None
+    return len(levels)

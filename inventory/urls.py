@@ -10,6 +10,7 @@ urlpatterns = [
     path("dashboard/inventory/channels/", staff.channels, name="staff-channels"),
     path("dashboard/inventory/stock/", staff.stock_list, name="staff-stock"),
     path("dashboard/inventory/stock/import/", staff.stock_import, name="staff-stock-import"),
+    path("dashboard/inventory/stock/bulk/", staff.stock_bulk, name="staff-stock-bulk"),
     path("dashboard/inventory/stock/export.csv", staff.stock_export, name="staff-stock-export"),
     path(
         "dashboard/inventory/variants/<int:variant_pk>/", staff.variant_stock, name="staff-variant"

@@ -8,6 +8,7 @@ from django.core.paginator import Paginator
 from django.db.models import Count, F, Sum
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from catalog.models import Variant
@@ -21,6 +22,7 @@ from inventory.counting import (
 )
 from inventory.forms import (
     AdjustForm,
+    BulkAdjustForm,
     CountStartForm,
     ScanForm,
     StockFilterForm,
@@ -54,7 +56,7 @@ from inventory.selectors import (
     on_hand_history,
     stock_list_for_staff,
 )
-from inventory.services import InventoryError, stock_adjust, stock_transfer
+from inventory.services import InventoryError, stock_adjust, stock_adjust_bulk, stock_transfer
 from inventory.stock_csv import stock_csv_export, stock_csv_import, stock_csv_parse
 
 PAGE_SIZE = 50
@@ -74,7 +76,12 @@ def stock_list(request: HttpRequest) -> HttpResponse:
     )
     query = request.GET.copy()
     query.pop("page", None)
-    context = {"filters": filters, "page": page, "query_without_page": query.urlencode()}
+    context = {
+        "filters": filters,
+        "page": page,
+        "query_without_page": query.urlencode(),
+        "reasons": BulkAdjustForm.base_fields["reason"].choices,
+    }
     if request.htmx and not request.htmx.history_restore_request:
         return render(request, "inventory/staff/stock_list.html#stock-rows", context)
     return render(request, "inventory/staff/stock_list.html", context)
@@ -436,3 +443,28 @@ def channels(request: HttpRequest) -> HttpResponse:
         ),
     }
     return render(request, "inventory/staff/channels.html", context)
+
+
+@staff_required("inventory.change_stocklevel")
+@require_POST
+def stock_bulk(request: HttpRequest) -> HttpResponse:
+    form = BulkAdjustForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            changed = stock_adjust_bulk(
+                stock_ids=[level.pk for level in data["stock"]],
+                delta=data["delta"],
+                reason=data["reason"],
+                note=data["note"],
+                actor=request.user,
+            )
+        except InventoryError as err:
+            messages.error(request, f"Nothing was changed. {err}")
+        else:
+            messages.success(request, f"{changed} stock rows changed; each is in the ledger.")
+    else:
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+    return redirect(f"{reverse('inventory:staff-stock')}?{request.POST.get('filters', '')}")

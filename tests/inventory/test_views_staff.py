@@ -158,3 +158,25 @@ def test_the_variant_page_draws_the_chart(warehouse_staff, main):
     page = warehouse_staff.get(f"/dashboard/inventory/variants/{variant.pk}/").text
     assert "<polyline points=" in page
     assert "lowest 0, highest 8" in page
+
+
+def test_bulk_adjustment_changes_every_ticked_row_or_none(warehouse_staff, main):
+    mug, pan = VariantFactory(sku="MUG-1"), VariantFactory(sku="PAN-1")
+    mug_level, pan_level = stock(mug, main, 5), stock(pan, main, 1)
+    data = {"stock": [mug_level.pk, pan_level.pk], "reason": "damage", "note": "flood"}
+    response = warehouse_staff.post(
+        "/dashboard/inventory/stock/bulk/", data | {"delta": "-2"}, follow=True
+    )
+    assert "Nothing was changed. PAN-1 at main" in response.text
+    assert StockLevel.objects.get(pk=mug_level.pk).on_hand == 5  # rolled back with PAN-1
+    warehouse_staff.post(
+        "/dashboard/inventory/stock/bulk/", data | {"delta": "3", "reason": "receipt"}
+    )
+    assert sorted(StockLevel.objects.values_list("on_hand", flat=True)) == [4, 8]
+
+
+def test_bulk_adjustment_without_rows_is_explained(warehouse_staff, main):
+    response = warehouse_staff.post(
+        "/dashboard/inventory/stock/bulk/", {"delta": "1", "reason": "receipt"}, follow=True
+    )
+    assert "Tick the rows to change." in response.text
