@@ -18,6 +18,7 @@ import urllib.request
 import uuid
 
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from catalog.models import Variant
@@ -47,7 +48,7 @@ def channel_create(*, name: str, webhook_url: str = "") -> tuple[SalesChannel, s
         name=name,
         token_hash=token_hash(token),
         webhook_url=webhook_url,
-        webhook_secret=secrets.token_hex(32) if webhook_url else "",
+        webhook_secret=secrets.token_hex(32),
     )
     return channel, token
 
@@ -68,8 +69,12 @@ def feed_items(*, variant_ids: list[int] | None = None) -> list[dict[str, object
     return [{"sku": skus[pk], "available": free[pk]} for pk in sorted(skus, key=skus.get)]
 
 
-def webhooks_queue(*, variant_ids: list[int]) -> list[WebhookDelivery]:
-    """One delivery per channel with a webhook, each sent by a worker after commit."""
+def webhooks_queue(*, variant_ids: list[int], event_key: str = "") -> list[WebhookDelivery]:
+    """One delivery per channel with a webhook, each sent by a worker after commit.
+
+    `event_key` (the task's id) makes the event ids deterministic: a redelivered task finds
+    its deliveries made and makes no second set, and receivers can de-duplicate by id.
+    """
     channels = list(SalesChannel.objects.filter(is_active=True).exclude(webhook_url=""))
     if not channels:
         return []
@@ -77,12 +82,15 @@ def webhooks_queue(*, variant_ids: list[int]) -> list[WebhookDelivery]:
     if not items:
         return []
     deliveries = []
+    key = event_key or uuid.uuid4().hex
     for channel in channels:
-        event_id = uuid.uuid4()
+        event_id = uuid.uuid5(uuid.NAMESPACE_URL, f"stock.changed:{channel.pk}:{key}")
         payload = {"id": str(event_id), "type": "stock.changed", "items": items}
-        deliveries.append(
-            WebhookDelivery.objects.create(channel=channel, event_id=event_id, payload=payload)
+        delivery, created = WebhookDelivery.objects.get_or_create(
+            event_id=event_id, defaults={"channel": channel, "payload": payload}
         )
+        if created:
+            deliveries.append(delivery)
 
     def send() -> None:
         from inventory.tasks import webhook_deliver_task  # the task module imports this one
@@ -97,6 +105,16 @@ def webhooks_queue(*, variant_ids: list[int]) -> list[WebhookDelivery]:
 def signature(secret: str, timestamp: int, body: bytes) -> str:
     message = f"{timestamp}.".encode() + body
     return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """A webhook answer of 3xx is a failure: following it could send the worker anywhere."""
+
+    def redirect_request(self, *args: object, **kwargs: object) -> None:
+        return None
+
+
+_OPENER = urllib.request.build_opener(_NoRedirects)
 
 
 class DeliveryFailed(Exception):
@@ -125,15 +143,16 @@ def webhook_deliver(*, delivery_id: int) -> bool:
     )
     code, error = None, ""
     try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:  # noqa: S310
+        with _OPENER.open(request, timeout=TIMEOUT_SECONDS) as response:
             code = response.status
     except urllib.error.HTTPError as err:
         code, error = err.code, f"HTTP {err.code}"
     except (urllib.error.URLError, OSError) as err:
-        error = str(getattr(err, "reason", err))[:200]
+        # The kind of failure only: raw socket errors can name internal hosts.
+        error = type(getattr(err, "reason", err)).__name__
     ok = code is not None and 200 <= code < 300
     WebhookDelivery.objects.filter(pk=delivery.pk).update(
-        attempts=delivery.attempts + 1,
+        attempts=F("attempts") + 1,
         last_status_code=code,
         last_error=error,
         status=WebhookDelivery.Status.DELIVERED if ok else WebhookDelivery.Status.PENDING,
@@ -160,7 +179,8 @@ def channel_sales_import(*, channel: SalesChannel, data: bytes) -> tuple[int, li
 
     from django.db.models.functions import Lower
 
-    from inventory.services import InsufficientStock, stock_allocate, stock_ship
+    from inventory.models import StockMovement
+    from inventory.services import InsufficientStock, lock_stock, stock_allocate, stock_ship
 
     try:
         text = data.decode("utf-8-sig")
@@ -171,7 +191,11 @@ def channel_sales_import(*, channel: SalesChannel, data: bytes) -> tuple[int, li
     if sorted(header) != ["quantity", "reference", "sku"]:
         return 0, ["line 1: the columns must be sku, quantity, reference."]
     reader.fieldnames = header
-    rows = [(reader.line_num, {k: (v or "").strip() for k, v in r.items()}) for r in reader]
+    # A ragged row puts its extra cells under the key None: ignored, like empty cells.
+    rows = [
+        (reader.line_num, {k: (v or "").strip() for k, v in r.items() if isinstance(k, str)})
+        for r in reader
+    ]
     skus = {r["sku"].lower() for _, r in rows}
     variants = dict(
         Variant.objects.annotate(low=Lower("sku")).filter(low__in=skus).values_list("low", "pk")
@@ -180,7 +204,8 @@ def channel_sales_import(*, channel: SalesChannel, data: bytes) -> tuple[int, li
     for line, row in rows:
         if row["sku"].lower() not in variants:
             errors.append(f"line {line}: no variant has the SKU {row['sku']!r}.")
-        if not row["quantity"].isdigit() or int(row["quantity"]) == 0:
+        quantity = row["quantity"]
+        if not (quantity.isascii() and quantity.isdigit()) or not 0 < int(quantity) <= 1_000_000:
             errors.append(
                 f"line {line}: quantity {row['quantity']!r} is not a whole number above 0."
             )
@@ -192,10 +217,18 @@ def channel_sales_import(*, channel: SalesChannel, data: bytes) -> tuple[int, li
             lines[pk] = lines.get(pk, 0) + int(row["quantity"])
     if errors:
         return 0, errors
+    recorded = 0
     try:
         with transaction.atomic():
+            lock_stock(pk for order in orders.values() for pk in order["lines"])
             for reference, order in orders.items():
-                key = f"channel:{channel.name}:{reference}"[:60]
+                key = f"channel:{channel.pk}:{reference}"
+                if len(key) > 60:
+                    raise InventoryError(f"line {order['line']}: the reference is too long.")
+                # Sales already recorded (the same file again, a retried run) are skipped.
+                if StockMovement.objects.filter(reason="sale", reference=key).exists():
+                    continue
+                recorded += len(order["lines"])
                 try:
                     stock_allocate(reference=key, lines=order["lines"])
                 except InsufficientStock as err:
@@ -203,4 +236,4 @@ def channel_sales_import(*, channel: SalesChannel, data: bytes) -> tuple[int, li
                 stock_ship(reference=key)
     except InventoryError as err:
         return 0, [str(err)]
-    return len(rows), []
+    return recorded, []

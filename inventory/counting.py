@@ -8,7 +8,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from inventory.models import CycleCount, CycleCountLine, StockLevel
-from inventory.services import InventoryError, stock_adjust
+from inventory.services import InventoryError, lock_stock, stock_adjust
 
 
 @transaction.atomic
@@ -57,8 +57,13 @@ def cycle_count_record(
         raise InventoryError(f"{code} is not part of this count.")
     if quantity is not None and quantity < 0:
         raise InventoryError("A count cannot be negative.")
+    if line.counted is None:
+        # What the books say when this shelf is first counted: approval applies
+        # (counted - expected), so movements before this moment are in `expected` and
+        # movements after it are in today's on hand, and neither is counted twice.
+        line.expected = StockLevel.objects.get(pk=line.stock_id).on_hand
     line.counted = quantity if quantity is not None else (line.counted or 0) + 1
-    line.save(update_fields=["counted"])
+    line.save(update_fields=["counted", "expected"])
     return line
 
 
@@ -69,8 +74,10 @@ def cycle_count_approve(*, count: CycleCount, actor=None) -> int:
     locked = CycleCount.objects.select_for_update().get(pk=count.pk)
     if locked.status != CycleCount.Status.OPEN:
         raise InventoryError("This count is already closed.")
+    counted = list(locked.lines.select_related("stock__warehouse").filter(counted__isnull=False))
+    lock_stock(line.stock.variant_id for line in counted)  # all rows first, pk order
     changed = 0
-    for line in locked.lines.select_related("stock__warehouse").filter(counted__isnull=False):
+    for line in counted:
         if line.variance:
             stock_adjust(
                 variant_id=line.stock.variant_id,

@@ -25,7 +25,7 @@ from inventory.models import (
     SupplierItem,
     Warehouse,
 )
-from inventory.services import InventoryError, stock_adjust
+from inventory.services import InventoryError, lock_stock, stock_adjust
 
 Status = PurchaseOrder.Status
 TRANSITIONS: dict[str, set[str]] = {
@@ -110,6 +110,9 @@ def purchase_order_receive(
     what was on hand and what arrived. More than ordered raises OverReceipt unless
     `confirm_over`. The order becomes partially received or received.
     """
+    # Stock rows first, as in every stock change, then the order: no deadlock with an
+    # allocation, and two receipts of one variant take turns for the average cost.
+    lock_stock(order.lines.values_list("variant_id", flat=True))
     locked = PurchaseOrder.objects.select_for_update().get(pk=order.pk)
     if locked.status not in (Status.SENT, Status.PARTIALLY_RECEIVED):
         raise IllegalTransition(
@@ -129,6 +132,17 @@ def purchase_order_receive(
             "More than ordered would arrive for "
             + ", ".join(str(line.variant_id) for line in over)
             + ". Confirm to receive it anyway."
+        )
+    currencies = dict(
+        Variant.objects.filter(pk__in=[line.variant_id for line in lines.values()]).values_list(
+            "pk", "currency"
+        )
+    )
+    foreign = [line for line in lines.values() if currencies[line.variant_id] != locked.currency]
+    if foreign:
+        raise InventoryError(
+            f"This order is in {locked.currency} but the products are priced in "
+            f"{currencies[foreign[0].variant_id]}: costs cannot be averaged across currencies."
         )
     for pk, quantity in sorted(quantities.items()):
         if quantity == 0:

@@ -34,6 +34,12 @@ class InsufficientStock(InventoryError):
         super().__init__("Not enough in stock: " + "; ".join(parts) + ".")
 
 
+def lock_stock(variant_ids: Iterable[int]) -> list[StockLevel]:
+    """For other modules' transactions that will change several variants: take every stock
+    row first, in primary-key order, so they cannot deadlock with an allocation."""
+    return _lock(variant_ids)
+
+
 def _lock(variant_ids: Iterable[int]) -> list[StockLevel]:
     """Lock the stock rows of these variants (active warehouses), primary-key order."""
     rows = StockLevel.objects.filter(variant_id__in=set(variant_ids), warehouse__is_active=True)
@@ -352,6 +358,7 @@ def stock_adjust_bulk(
     )
     if not levels:
         raise InventoryError("Tick the rows to change.")
+    _lock(level.variant_id for level in levels)  # every row first, in pk order: no deadlock
     for level in levels:
         try:
             stock_adjust(
@@ -365,3 +372,23 @@ def stock_adjust_bulk(
         except InventoryError as err:
             raise InventoryError(f"{level.variant.sku} at {level.warehouse.code}: {err}") from None
     return len(levels)
+
+
+@transaction.atomic
+def stock_count_set(
+    *, variant_id: int, warehouse: Warehouse, counted: int, reference: str = "", actor=None
+) -> StockMovement | None:
+    """Set on hand to what was counted, reading on hand under the row lock, so a sale made
+    meanwhile is not overwritten. None when the count matches the books."""
+    if counted < 0:
+        raise InventoryError("A count cannot be negative.")
+    level = _level_for(variant_id, warehouse)
+    if counted < level.allocated:
+        raise InventoryError(
+            f"{counted} counted is fewer than the {level.allocated} allocated to orders."
+        )
+    delta = counted - level.on_hand
+    if delta == 0:
+        return None
+    _changed([variant_id])
+    return _move(level, delta, Reason.COUNT, actor=actor, reference=reference)

@@ -18,7 +18,7 @@ from django.db.models.functions import Lower
 
 from catalog.models import Variant
 from inventory.models import StockLevel, Warehouse
-from inventory.services import InventoryError, stock_adjust
+from inventory.services import InventoryError, lock_stock, stock_count_set
 
 COLUMNS = [
     "sku",
@@ -31,6 +31,7 @@ COLUMNS = [
 ]
 NUMBERS = ["on_hand", "reorder_point", "safety_stock", "reorder_quantity"]
 MAX_ROWS = 100_000
+MAX_QUANTITY = 1_000_000
 
 
 @dataclass
@@ -81,7 +82,7 @@ def stock_csv_parse(*, data: bytes) -> StockPlan:
             .filter(sku_lower__in=wanted[start : start + 500])
             .values_list("sku_lower", "pk")
         )
-    warehouses = {w.code.lower(): w for w in Warehouse.objects.all()}
+    warehouses = {w.code.lower(): w for w in Warehouse.objects.filter(is_active=True)}
     seen: dict[tuple[int, int], int] = {}
     for line, record in records:
         problems = []
@@ -98,8 +99,8 @@ def stock_csv_parse(*, data: bytes) -> StockPlan:
             raw = record.get(name, "")
             if name not in record or (raw == "" and name != "on_hand"):
                 continue
-            if not raw.isdigit():
-                problems.append(f"{name} {raw!r} is not a whole number of 0 or more")
+            if not (raw.isascii() and raw.isdigit()) or int(raw) > MAX_QUANTITY:
+                problems.append(f"{name} {raw!r} is not a whole number from 0 to {MAX_QUANTITY:,}")
                 continue
             values[name] = int(raw)
         if "bin_location" in record:
@@ -139,21 +140,20 @@ def stock_csv_import(*, plan: StockPlan, actor=None) -> dict[str, int]:
     """Apply a checked plan: counts through the ledger, thresholds and bins set."""
     if plan.errors:
         raise InventoryError(f"The file has {len(plan.errors)} errors; nothing was imported.")
+    lock_stock(row.variant_id for row in plan.rows)  # all rows first, pk order
     counted = unchanged = 0
     for row in plan.rows:
         level, _ = StockLevel.objects.get_or_create(
             variant_id=row.variant_id, warehouse=row.warehouse
         )
-        delta = row.values["on_hand"] - level.on_hand
-        if delta:
-            stock_adjust(
-                variant_id=row.variant_id,
-                warehouse=row.warehouse,
-                delta=delta,
-                reason="count",
-                reference="stock-import",
-                actor=actor,
-            )
+        move = stock_count_set(
+            variant_id=row.variant_id,
+            warehouse=row.warehouse,
+            counted=row.values["on_hand"],
+            reference="stock-import",
+            actor=actor,
+        )
+        if move:
             counted += 1
         else:
             unchanged += 1

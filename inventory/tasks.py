@@ -59,9 +59,10 @@ def webhook_deliver_task(delivery_id: int) -> bool:
     return webhook_deliver(delivery_id=delivery_id)
 
 
-@shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
-def webhooks_queue_task(variant_ids: list[int]) -> int:
-    return len(webhooks_queue(variant_ids=variant_ids))
+@shared_task(bind=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
+def webhooks_queue_task(self, variant_ids: list[int]) -> int:
+    # The task id keys the events: a redelivered message queues nothing new.
+    return len(webhooks_queue(variant_ids=variant_ids, event_key=self.request.id or ""))
 
 
 @shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)

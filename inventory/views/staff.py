@@ -196,6 +196,8 @@ def purchase_order_action(request: HttpRequest, pk: int) -> HttpResponse:
             )
             messages.success(request, f"{order.number} is cancelled.")
         elif action == "receive":
+            if not request.user.has_perm("inventory.change_stocklevel"):
+                raise PermissionDenied("Receiving changes stock; your role cannot.")
             quantities = _received(request, order)
             purchase_order_receive(
                 order=order,
@@ -326,7 +328,11 @@ def stock_import(request: HttpRequest) -> HttpResponse:
             plan = stock_csv_parse(data=upload.read())
             errors = plan.errors
             if not errors:
-                result = stock_csv_import(plan=plan, actor=request.user)
+                try:
+                    result = stock_csv_import(plan=plan, actor=request.user)
+                except InventoryError as err:  # stock moved since the file was checked
+                    errors = [str(err)]
+            if not errors:
                 messages.success(
                     request,
                     f"{result['counted']} counts recorded, {result['unchanged']} unchanged.",

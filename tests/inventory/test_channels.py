@@ -144,16 +144,18 @@ def test_sales_from_another_channel_go_through_the_ledger_all_or_nothing(mug, tm
 
     from inventory.models import StockLevel, StockMovement
 
-    channel_create(name="Marketplace")
+    channel, _ = channel_create(name="Marketplace")
     good = tmp_path / "sales.csv"
     good.write_text("sku,quantity,reference\nmug-1,2,M-100\nMUG-1,1,M-101\n")
     call_command("import_channel_sales", "marketplace", str(good))
     assert StockLevel.objects.get(variant=mug).on_hand == 2
     sales = StockMovement.objects.filter(reason="sale").order_by("pk")
     assert list(sales.values_list("delta", "reference")) == [
-        (-2, "channel:Marketplace:M-100"),
-        (-1, "channel:Marketplace:M-101"),
+        (-2, f"channel:{channel.pk}:M-100"),
+        (-1, f"channel:{channel.pk}:M-101"),
     ]
+    call_command("import_channel_sales", "marketplace", str(good))  # the same file again
+    assert StockLevel.objects.get(variant=mug).on_hand == 2  # already recorded: skipped
     short = tmp_path / "short.csv"
     short.write_text("sku,quantity,reference\nMUG-1,1,M-102\nMUG-1,5,M-103\n")
     with pytest.raises(CommandError, match="nothing was recorded"):
@@ -163,3 +165,41 @@ def test_sales_from_another_channel_go_through_the_ledger_all_or_nothing(mug, tm
     bad.write_text("sku,quantity,reference\nNOPE,x,\n")
     with pytest.raises(CommandError, match="3 errors"):
         call_command("import_channel_sales", "marketplace", str(bad))
+
+
+def test_ragged_rows_and_odd_digits_are_reported_not_a_crash(mug):
+    from inventory.channels import channel_sales_import
+
+    channel, _ = channel_create(name="Marketplace")
+    rows, errors = channel_sales_import(
+        channel=channel, data="sku,quantity,reference\nMUG-1,²,M-1,extra,cells\n".encode()
+    )
+    assert rows == 0
+    assert errors == ["line 2: quantity '²' is not a whole number above 0."]
+
+
+def test_a_redelivered_fan_out_makes_no_second_event(mug, receiver):
+    channel_create(name="POS", webhook_url=receiver.url)
+    first = webhooks_queue(variant_ids=[mug.pk], event_key="task-1")
+    again = webhooks_queue(variant_ids=[mug.pk], event_key="task-1")
+    assert len(first) == 1
+    assert again == []
+    assert WebhookDelivery.objects.count() == 1
+
+
+def test_a_redirect_is_a_failed_delivery_not_followed(mug):
+
+    bouncer = Receiver(status=302)
+    try:
+        channel_create(name="POS", webhook_url=bouncer.url)
+        [delivery] = webhooks_queue(variant_ids=[mug.pk])
+        with pytest.raises(DeliveryFailed, match="302"):
+            webhook_deliver(delivery_id=delivery.pk)
+        assert len(bouncer.requests) == 1
+    finally:
+        bouncer.close()
+
+
+def test_every_channel_gets_a_signing_secret():
+    channel, _ = channel_create(name="Feed only")
+    assert len(channel.webhook_secret) == 64

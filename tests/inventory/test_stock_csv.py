@@ -47,7 +47,7 @@ def test_every_bad_line_is_reported_and_nothing_changes(shop):
     assert plan.errors == [
         "line 3: no variant has the SKU 'NOPE-1'.",
         "line 4: no warehouse has the code 'attic'.",
-        "line 5: on_hand '-3' is not a whole number of 0 or more.",
+        "line 5: on_hand '-3' is not a whole number from 0 to 1,000,000.",
         "line 6: the same SKU and warehouse as line 2.",
     ]
     with pytest.raises(Exception, match="4 errors; nothing was imported"):
@@ -110,3 +110,11 @@ def test_dashboard_import_and_export(client, roles, staff_login, shop):
     assert StockLevel.objects.get(variant=shop[1]).on_hand == 8
     export = client.get("/dashboard/inventory/stock/export.csv")
     assert "MUG-1,main,8" in b"".join(export.streaming_content).decode()
+
+
+def test_an_inactive_warehouse_is_not_a_place_to_count(shop):
+    main, _, _ = shop
+    main.is_active = False
+    main.save()
+    plan = stock_csv_parse(data=(HEADER + "MUG-1,main,3,,,,\n").encode())
+    assert plan.errors == ["line 2: no warehouse has the code 'main'."]

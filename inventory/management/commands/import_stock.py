@@ -2,6 +2,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from inventory.services import InventoryError
 from inventory.stock_csv import stock_csv_import, stock_csv_parse
 
 
@@ -26,7 +27,10 @@ class Command(BaseCommand):
         if options["dry_run"]:
             self.stdout.write(f"{len(plan.rows)} rows are fine; nothing was changed (dry run).")
             return
-        result = stock_csv_import(plan=plan)
+        try:
+            result = stock_csv_import(plan=plan)
+        except InventoryError as err:
+            raise CommandError(f"{err} Nothing was imported.") from None
         self.stdout.write(
             self.style.SUCCESS(
                 f"{result['counted']} counts recorded, {result['unchanged']} unchanged."
