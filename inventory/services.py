@@ -40,9 +40,12 @@ def lock_stock(variant_ids: Iterable[int]) -> list[StockLevel]:
     return _lock(variant_ids)
 
 
-def _lock(variant_ids: Iterable[int]) -> list[StockLevel]:
-    """Lock the stock rows of these variants (active warehouses), primary-key order."""
-    rows = StockLevel.objects.filter(variant_id__in=set(variant_ids), warehouse__is_active=True)
+def _lock(variant_ids: Iterable[int], *, active_only: bool = True) -> list[StockLevel]:
+    """Lock the stock rows of these variants (of active warehouses unless `active_only` is
+    off: what was allocated in a warehouse closed since must still ship or come back)."""
+    rows = StockLevel.objects.filter(variant_id__in=set(variant_ids))
+    if active_only:
+        rows = rows.filter(warehouse__is_active=True)
     if connection.features.has_select_for_update_of:
         rows = rows.select_for_update(of=("self",))  # not the warehouse rows joined in
     else:
@@ -206,7 +209,7 @@ def stock_allocate(
 def _allocations(reference: str) -> tuple[list[Allocation], dict[int, StockLevel]]:
     stock_ids = Allocation.objects.filter(reference=reference).values_list("stock_id", flat=True)
     variant_ids = StockLevel.objects.filter(pk__in=stock_ids).values_list("variant_id", flat=True)
-    locked = {level.pk: level for level in _lock(variant_ids)}
+    locked = {level.pk: level for level in _lock(variant_ids, active_only=False)}
     allocations = list(Allocation.objects.filter(reference=reference).order_by("pk"))
     return allocations, locked
 

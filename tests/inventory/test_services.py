@@ -241,3 +241,11 @@ def test_stock_changes_push_the_in_stock_flag_down_to_the_catalog(
     with django_capture_on_commit_callbacks(execute=True):
         stock_deallocate(reference="order:1")
     assert Variant.objects.get(pk=variant.pk).in_stock is True
+
+
+def test_an_allocation_in_a_warehouse_closed_since_can_still_come_back(variant, main):
+    stock(variant, main, 3)
+    stock_allocate(reference="order:1", lines={variant.pk: 2})
+    main.is_active = False
+    main.save()
+    assert stock_deallocate(reference="order:1") == 2
