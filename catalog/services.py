@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Max, Min
+from django.db.models import Exists, Max, Min, OuterRef
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -338,7 +338,7 @@ def prices_change_by_percent(
 def product_duplicate(*, product: Product, actor: object | None = None) -> Product:
     """A draft copy with the same fields, tags, options and variants (SKUs get -COPY-n)."""
     source = Product.objects.prefetch_related(
-        "tags", "options__values", "variants__option_values"
+        "tags", "options__values", "variants__option_values__option"
     ).get(pk=product.pk)
     copy = product_create(
         title=f"{source.title} (copy)",
@@ -414,9 +414,9 @@ def availability_set(*, in_stock: dict[int, bool]) -> int:
         Variant.objects.filter(pk__in=[pk for pk in changed_ids if in_stock[pk] is flag]).update(
             in_stock=flag
         )
-    products = set(Variant.objects.filter(pk__in=changed_ids).values_list("product_id", flat=True))
-    now = timezone.now()
-    for product_id in sorted(products):
-        any_in = Variant.objects.filter(product_id=product_id, in_stock=True).exists()
-        Product.objects.filter(pk=product_id).update(in_stock=any_in, updated_at=now)
+    # One UPDATE for all the products concerned, however many there are.
+    in_stock_variant = Variant.objects.filter(product=OuterRef("pk"), in_stock=True)
+    Product.objects.filter(
+        pk__in=Variant.objects.filter(pk__in=changed_ids).values("product_id")
+    ).update(in_stock=Exists(in_stock_variant), updated_at=timezone.now())
     return len(changed_ids)

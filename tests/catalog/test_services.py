@@ -109,3 +109,18 @@ def test_a_bulk_price_change_records_only_real_changes():
     cheap.refresh_from_db()
     assert cheap.price == Decimal("0.01")  # 1 % of a cent rounds away: no history row
     assert not PriceChange.objects.filter(variant=cheap, old_price=Decimal("0.01")).exists()
+
+
+def test_availability_for_many_products_is_a_fixed_number_of_queries(
+    django_assert_max_num_queries,
+):
+    from catalog.services import availability_set
+
+    variants = [VariantFactory() for _ in range(20)]
+    # Read the flags, update the variants, update the products, and the savepoint pair.
+    with django_assert_max_num_queries(5):
+        changed = availability_set(in_stock={variant.pk: False for variant in variants})
+    assert changed == 20
+    assert not Product.objects.filter(in_stock=True).exists()
+    availability_set(in_stock={variants[0].pk: True})
+    assert Product.objects.filter(in_stock=True).count() == 1
