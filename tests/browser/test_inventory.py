@@ -7,7 +7,7 @@ from playwright.sync_api import Page, expect
 from customers.services import roles_sync
 from inventory.models import PurchaseOrder, Supplier, SupplierItem
 from inventory.purchasing import purchase_order_create, purchase_order_transition
-from tests.browser.conftest import PHONE
+from tests.browser.conftest import PHONE, assert_no_horizontal_scroll
 from tests.factories import ProductFactory, StaffFactory, VariantFactory
 from tests.factories.inventory import WarehouseFactory, stock
 from tests.factories.users import PASSWORD
@@ -41,6 +41,7 @@ def test_warehouse_staff_receive_a_purchase_order_and_see_stock_rise(
     screenshot(page, "inventory-purchase-order-phone")
 
     page.goto(f"{live_server.url}/dashboard/inventory/stock/?q=PAN-26")
+    assert_no_horizontal_scroll(page)  # the inventory tabs once pushed the page sideways
     row = page.get_by_role("row").filter(has_text="PAN-26")
     expect(row).to_contain_text("15")
     row.get_by_role("link").click()
