@@ -239,6 +239,16 @@ USE_TZ = True
 STORE_CURRENCY = env_str("STORE_CURRENCY", "EUR")
 # How long items put in a cart stay held for it.
 CART_RESERVATION_MINUTES = env_int("CART_RESERVATION_MINUTES", 15, minimum=1)
+# Catalog prices include tax (European style) or exclude it (added at checkout).
+PRICES_INCLUDE_TAX = env_bool("PRICES_INCLUDE_TAX", default=True)
+# Orders whose fraud risk score (0-100) reaches this are put on hold for a person to check.
+RISK_HOLD_THRESHOLD = env_int("RISK_HOLD_THRESHOLD", 60, minimum=1)
+# Manual payment methods offered at checkout (bank_transfer, cash_on_delivery).
+MANUAL_PAYMENT_METHODS = env_list("MANUAL_PAYMENT_METHODS", ["bank_transfer", "cash_on_delivery"])
+# Shown to shoppers who pay by bank transfer.
+BANK_TRANSFER_DETAILS = env_str(
+    "BANK_TRANSFER_DETAILS", "IBAN DE00 0000 0000 0000 0000 00, BIC DEMODEFFXXX"
+)
 # Supplier lead time for reorder suggestions until a supplier says otherwise.
 DEFAULT_LEAD_TIME_DAYS = env_int("DEFAULT_LEAD_TIME_DAYS", 14, minimum=1)
 

@@ -111,3 +111,107 @@ class RecoveryCode(models.Model):
 
     def __str__(self) -> str:
         return f"Recovery code of {self.user}"
+
+
+MONEY = {"max_digits": 12, "decimal_places": 2}
+
+
+class Customer(models.Model):
+    """Everyone who bought or signed up, identified by email, with or without an account.
+
+    A guest order attaches to the customer of its email; an account made later claims
+    those orders once the address is confirmed. The order figures are kept by the orders
+    app (through customers.services), so lists sort by them without a join.
+    """
+
+    # Stored lowercased by the services; unique regardless of case in the database too.
+    email = models.EmailField(unique=True)
+    user = models.OneToOneField(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="customer"
+    )
+    full_name = models.CharField(max_length=150, blank=True)
+    phone = models.CharField(max_length=40, blank=True)
+    accepts_marketing = models.BooleanField(default=False)
+    # When and where consent was given or withdrawn: the proof a regulator asks for.
+    marketing_consent_at = models.DateTimeField(null=True, blank=True)
+    marketing_consent_source = models.CharField(max_length=40, blank=True)
+    note = models.TextField(blank=True)
+    orders_count = models.PositiveIntegerField(default=0)
+    total_spent = models.DecimalField(**MONEY, default=0)
+    currency = models.CharField(max_length=3, default="EUR")
+    first_order_at = models.DateTimeField(null=True, blank=True)
+    last_order_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="customer_email_ci_unique"),
+        ]
+        indexes = [
+            models.Index(fields=["-last_order_at"]),
+            models.Index(fields=["-total_spent"]),
+            models.Index(fields=["full_name"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.full_name or self.email
+
+    @property
+    def average_order_value(self):
+        return (self.total_spent / self.orders_count) if self.orders_count else None
+
+
+class Address(models.Model):
+    """A saved address of a customer. Orders copy the address they were placed with."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="addresses")
+    full_name = models.CharField(max_length=150)
+    company = models.CharField(max_length=150, blank=True)
+    line1 = models.CharField("address", max_length=200)
+    line2 = models.CharField("address line 2", max_length=200, blank=True)
+    city = models.CharField(max_length=100)
+    region = models.CharField("state / region", max_length=100, blank=True)
+    postal_code = models.CharField(max_length=20)
+    # ISO 3166-1 alpha-2, upper case.
+    country = models.CharField(max_length=2)
+    phone = models.CharField(max_length=40, blank=True)
+    is_default_shipping = models.BooleanField(default=False)
+    is_default_billing = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-is_default_shipping", "-created_at", "-pk"]
+        verbose_name_plural = "addresses"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer"],
+                condition=models.Q(is_default_shipping=True),
+                name="one_default_shipping_address",
+            ),
+            models.UniqueConstraint(
+                fields=["customer"],
+                condition=models.Q(is_default_billing=True),
+                name="one_default_billing_address",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.full_name}, {self.line1}, {self.city}"
+
+    def as_dict(self) -> dict[str, str]:
+        """The copy an order keeps."""
+        return {field: getattr(self, field) for field in ADDRESS_FIELDS}
+
+
+ADDRESS_FIELDS = (
+    "full_name",
+    "company",
+    "line1",
+    "line2",
+    "city",
+    "region",
+    "postal_code",
+    "country",
+    "phone",
+)

@@ -215,16 +215,28 @@ def _allocations(reference: str) -> tuple[list[Allocation], dict[int, StockLevel
 
 
 @transaction.atomic
-def stock_deallocate(*, reference: str) -> int:
-    """Give back everything allocated to `reference` (a cancelled order); returns units."""
+def stock_deallocate(*, reference: str, quantities: dict[int, int] | None = None) -> int:
+    """Give back what is allocated to `reference`: all of it (a cancelled order), or
+    {variant id: quantity} (a refunded line that will not ship). Returns units released."""
     allocations, locked = _allocations(reference)
+    wanted = dict(quantities) if quantities is not None else None
     units = 0
     for allocation in allocations:
         level = locked[allocation.stock_id]
-        level.allocated -= allocation.quantity
+        take = allocation.quantity
+        if wanted is not None:
+            take = min(take, wanted.get(level.variant_id, 0))
+            wanted[level.variant_id] = wanted.get(level.variant_id, 0) - take
+        if take == 0:
+            continue
+        level.allocated -= take
         level.save(update_fields=["allocated"])
-        units += allocation.quantity
-        allocation.delete()
+        units += take
+        if take == allocation.quantity:
+            allocation.delete()
+        else:
+            allocation.quantity -= take
+            allocation.save(update_fields=["quantity"])
     _changed(level.variant_id for level in locked.values())
     return units
 

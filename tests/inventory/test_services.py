@@ -249,3 +249,21 @@ def test_an_allocation_in_a_warehouse_closed_since_can_still_come_back(variant, 
     main.is_active = False
     main.save()
     assert stock_deallocate(reference="order:1") == 2
+
+
+def test_deallocate_part_of_an_order_releases_only_that_many():
+    from inventory.services import stock_allocate, stock_deallocate
+    from tests.factories import VariantFactory
+    from tests.factories.inventory import WarehouseFactory, stock
+
+    warehouse = WarehouseFactory()
+    variant = VariantFactory()
+    level = stock(variant, warehouse, 5)
+    stock_allocate(reference="order:7", lines={variant.pk: 3})
+
+    assert stock_deallocate(reference="order:7", quantities={variant.pk: 2}) == 2
+    level.refresh_from_db()
+    assert level.allocated == 1
+    assert stock_deallocate(reference="order:7") == 1
+    level.refresh_from_db()
+    assert level.allocated == 0
