@@ -1,10 +1,26 @@
+"""Orders URLs, in sections by the module that serves them. Add a URL to its own section."""
+
 from django.urls import path
 
-from orders.views import staff, storefront
+from orders.views import payment, staff, storefront, webhooks
 
 app_name = "orders"
 
 urlpatterns = [
+    # --- Storefront: cart, checkout, order pages (orders/views/storefront.py) ---------------
     path("cart/", storefront.cart, name="cart"),
+    path("order/<str:token>/", storefront.order_status, name="order-status"),
+    path("account/orders/", storefront.account_orders, name="account-orders"),
+    path("account/orders/<str:number>/", storefront.account_order, name="account-order"),
+    # --- end of storefront section ---
+    #
+    # --- Payments: paying an order, provider webhooks (payment.py, webhooks.py) ------------
+    path("order/<str:token>/pay/", payment.pay, name="pay"),
+    path("webhooks/stripe/", webhooks.stripe_webhook, name="stripe-webhook"),
+    # --- end of payments section ---
+    #
+    # --- Staff dashboard (orders/views/staff.py and staff_*.py) -----------------------------
     path("dashboard/orders/", staff.index, name="staff-index"),
+    path("dashboard/orders/<str:number>/", staff.detail, name="staff-detail"),
+    # --- end of staff section ---
 ]

@@ -29,8 +29,10 @@ class Provider(Protocol):
     def start(self, *, payment: Payment) -> None:
         """Prepare collection (Stripe: create the PaymentIntent); saves the payment."""
 
-    def refund(self, *, refund: Refund) -> None:
-        """Send the money back, or record that staff did; sets refund.status and saves."""
+    def refund(self, *, refund: Refund) -> str:
+        """Send the money back (or record that staff did). Saves the provider's reference
+        on the refund, if any, and returns its status: succeeded, pending or failed (the
+        caller applies it). Raises PaymentError when the provider refuses."""
 
 
 class ManualProvider:
@@ -50,9 +52,8 @@ class ManualProvider:
     def start(self, *, payment: Payment) -> None:
         return None
 
-    def refund(self, *, refund: Refund) -> None:
-        refund.status = Refund.Status.SUCCEEDED
-        refund.save(update_fields=["status"])
+    def refund(self, *, refund: Refund) -> str:
+        return Refund.Status.SUCCEEDED
 
 
 def _manual() -> list[ManualProvider]:
