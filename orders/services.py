@@ -78,12 +78,16 @@ def _touch(cart: Cart) -> None:
     Cart.objects.filter(pk=cart.pk).update(updated_at=cart.updated_at)
 
 
+def _variant_id(raw: object) -> int:
+    """A variant id from a form or URL; anything else is a product we do not sell."""
+    text = str(raw).strip()
+    if not text.isdigit() or len(text) > 18:
+        raise CartError("This product is not available.")
+    return int(text)
+
+
 def _sellable(variant_id: int) -> Variant:
-    variant = (
-        Variant.objects.select_related("product").filter(pk=variant_id).first()
-        if isinstance(variant_id, int) or str(variant_id).isdigit()
-        else None
-    )
+    variant = Variant.objects.select_related("product").filter(pk=variant_id).first()
     if variant is None or variant.product.status != Product.Status.ACTIVE:
         raise CartError("This product is not available.")
     return variant
@@ -109,6 +113,7 @@ def cart_set_quantity(*, cart: Cart, variant_id: int, quantity: int) -> CartLine
         raise CartError(f"Choose a quantity from 0 to {MAX_LINE_QUANTITY}.")
     if cart.status != Cart.Status.OPEN:
         raise CartError("This cart has already been ordered.")
+    variant_id = _variant_id(variant_id)
     if quantity == 0:
         CartLine.objects.filter(cart=cart, variant_id=variant_id).delete()
         stock_release(cart_key=cart.token, variant_id=variant_id)
@@ -130,6 +135,7 @@ def cart_add(*, cart: Cart, variant_id: int, quantity: int = 1) -> CartLine:
     """Add `quantity` of a variant to what the cart already has of it."""
     if quantity < 1:
         raise CartError("Add at least one.")
+    variant_id = _variant_id(variant_id)
     current = (
         CartLine.objects.filter(cart=cart, variant_id=variant_id)
         .values_list("quantity", flat=True)
