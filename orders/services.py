@@ -738,3 +738,62 @@ def order_note_add(*, order: Order, message: str, actor) -> OrderEvent:
 def line_refund_amount(line: OrderLine, quantity: int) -> Decimal:
     """What `quantity` units of a line cost the shopper, after discount and with tax."""
     return money_round(line.line_total * quantity / line.quantity, "EUR")
+
+
+# --- Fulfillment (called by the fulfillment app above this one) -------------------------------
+
+
+def order_reference(order: Order) -> str:
+    """The key of the order's allocations and ledger rows in inventory ("order:1042")."""
+    return _reference(order)
+
+
+@transaction.atomic
+def order_fulfillment_record(
+    *, order: Order, quantities: dict[int, int], actor=None, message: str = ""
+) -> Order:
+    """Count shipped units ({order line id: quantity}) on the order's lines and move the
+    order to partially fulfilled or fulfilled. Shipping the stock itself is inventory's
+    stock_ship, which the caller runs in the same transaction.
+
+    Refuses an order on hold (fraud check, dispute) or not paid, and more than was
+    ordered (less what was refunded)."""
+    locked = _locked(order)
+    if locked.status == Status.ON_HOLD:
+        raise OrderError(
+            f"Order {locked.number} is on hold: {locked.hold_reason or 'see timeline'}."
+        )
+    if locked.status not in (Status.PAID, Status.PARTIALLY_FULFILLED):
+        raise OrderError(
+            f"Order {locked.number} is {Status(locked.status).label.lower()}; only paid "
+            "orders ship."
+        )
+    lines = {line.pk: line for line in locked.lines.select_for_update().order_by("pk")}
+    for line_id, quantity in quantities.items():
+        line = lines.get(int(line_id))
+        if line is None:
+            raise OrderError("That line is not on this order.")
+        open_units = line.quantity - line.quantity_fulfilled - line.quantity_refunded
+        if quantity < 1 or quantity > open_units:
+            raise OrderError(f"{line.sku}: {max(open_units, 0)} left to ship, not {quantity}.")
+        line.quantity_fulfilled += quantity
+        line.save(update_fields=["quantity_fulfilled"])
+    done = all(
+        line.quantity_fulfilled + line.quantity_refunded >= line.quantity for line in lines.values()
+    )
+    locked.fulfillment_status = (
+        Order.FulfillmentStatus.FULFILLED if done else Order.FulfillmentStatus.PARTIAL
+    )
+    locked.save(update_fields=["fulfillment_status"])
+    order.fulfillment_status = locked.fulfillment_status
+    target = Status.FULFILLED if done else Status.PARTIALLY_FULFILLED
+    units = sum(quantities.values())
+    event_add(
+        order=locked,
+        kind=OrderEvent.Kind.FULFILLMENT,
+        message=message or f"{units} units shipped.",
+        actor=actor,
+    )
+    if target != locked.status:
+        order_transition(order=order, to=target, actor=actor)
+    return order

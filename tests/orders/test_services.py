@@ -220,3 +220,35 @@ def test_a_placement_that_rolls_back_sends_nothing(variant, django_capture_on_co
     assert callbacks == []
     assert not mail.outbox
     assert not Order.objects.exists()
+
+
+# --- Fulfillment -----------------------------------------------------------------------------
+
+
+def test_shipping_part_then_the_rest_moves_the_order_along(order):
+    from orders.services import order_fulfillment_record
+
+    order_mark_paid(order=order, actor=None)
+    line = order.lines.get()
+    order_fulfillment_record(order=order, quantities={line.pk: 1})
+    order.refresh_from_db()
+    assert (order.status, order.fulfillment_status) == (S.PARTIALLY_FULFILLED, "partial")
+    with pytest.raises(OrderError, match="1 left to ship, not 2"):
+        order_fulfillment_record(order=order, quantities={line.pk: 2})
+    order_fulfillment_record(order=order, quantities={line.pk: 1})
+    order.refresh_from_db()
+    assert (order.status, order.fulfillment_status) == (S.FULFILLED, "fulfilled")
+
+
+def test_orders_on_hold_or_unpaid_do_not_ship(order):
+    from orders.services import order_fulfillment_record
+
+    line = order.lines.get()
+    with pytest.raises(OrderError, match="only paid orders ship"):
+        order_fulfillment_record(order=order, quantities={line.pk: 1})
+    order_mark_paid(order=order, actor=None)
+    order_hold(order=order, reason="Dispute opened")
+    with pytest.raises(OrderError, match="on hold: Dispute opened"):
+        order_fulfillment_record(order=order, quantities={line.pk: 1})
+    line.refresh_from_db()
+    assert line.quantity_fulfilled == 0
