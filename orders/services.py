@@ -1,8 +1,10 @@
 """Every write of carts and orders: `<entity>_<verb>(*, ...)`, each in its own transaction.
 
-Lock order, everywhere an order and stock are both touched: the stock rows (inventory's
-lock, variants in primary-key order) first, then the voucher, then the order row. Stock
-is locked first because inventory's own services lock it first too.
+Lock order, everywhere: the cart row, then the voucher row, then the order row, and only
+then stock rows (through inventory's services, which lock variants in primary-key order).
+No path here takes a stock lock and then waits for an order, cart or voucher, so two
+transactions cannot wait on each other. Callers above (fulfillment) keep the same order:
+order first (order_fulfillment_record), then stock_ship.
 """
 
 from __future__ import annotations
