@@ -6,6 +6,14 @@ DEFAULT_LEAD_TIME_DAYS; "on order" counts sent purchase orders not yet received.
 Expected demand is the plain moving average of the last DEMAND_WEEKS weeks of sales in
 the ledger: simple, explainable to a merchant, and steady against a single big order.
 With no sales yet, the stock row's own reorder quantity is suggested.
+
+"Free" here is what the storefront would sell: on hand - allocated - unexpired cart holds.
+Holds are per variant, so each stock row carries a share of them, given out in the order
+an order takes stock (warehouse priority, then row): see selectors.stock_with_free. That
+keeps alerts per warehouse (a reorder goes to one warehouse) while the variant's rows
+still add up to its availability; comparing the variant's total against the sum of the
+reorder points would hide one empty warehouse behind a full one. Closed warehouses get no
+alerts (nothing is sold or reordered there), and their open alerts close.
 """
 
 from __future__ import annotations
@@ -16,13 +24,15 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import IntegrityError, transaction
-from django.db.models import Exists, F, OuterRef, Sum
+from django.db import transaction
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 
 from config.mail import send_templated_email
 from inventory.models import StockAlert, StockLevel, StockMovement, SupplierItem
 from inventory.purchasing import on_order
+from inventory.selectors import stock_with_free
+from inventory.services import lock_stock
 
 DEMAND_WEEKS = 4
 
@@ -54,7 +64,7 @@ def reorder_suggestions(*, levels: list[StockLevel]) -> dict[int, int]:
             )
             continue
         lead_time = lead_times.get(level.variant_id, settings.DEFAULT_LEAD_TIME_DAYS)
-        free = level.on_hand - level.allocated
+        free = getattr(level, "free", level.on_hand - level.allocated)
         wanted = per_day * lead_time + level.safety_stock - ordered.get(level.variant_id, 0) - free
         suggestions[level.pk] = max(math.ceil(wanted), 0)
     return suggestions
@@ -63,35 +73,58 @@ def reorder_suggestions(*, levels: list[StockLevel]) -> dict[int, int]:
 def stock_alerts_check(*, variant_ids: list[int] | None = None) -> tuple[int, int]:
     """Open alerts for stock at or below its reorder point, close those that recovered.
 
-    Returns (opened, resolved). Safe to run any number of times, also concurrently: the
-    partial unique index refuses a second open alert for the same row.
+    Returns (opened, resolved). Safe to run any number of times, also concurrently: alerts
+    open under the stock rows' locks, and the partial unique index refuses a second open
+    alert for the same row as a backstop.
     """
-    levels = StockLevel.objects.annotate(free=F("on_hand") - F("allocated"))
+    now = timezone.now()
+    levels = stock_with_free(now=now)
     if variant_ids is not None:
         levels = levels.filter(variant_id__in=variant_ids)
-    now = timezone.now()
-    resolved = StockAlert.objects.filter(
-        resolved_at__isnull=True,
-        stock__in=levels.filter(free__gt=F("reorder_point")).values("pk"),
-    ).update(resolved_at=now)
-    open_alert = StockAlert.objects.filter(stock=OuterRef("pk"), resolved_at__isnull=True)
-    low = list(
-        levels.filter(reorder_point__gt=0, free__lte=F("reorder_point")).exclude(Exists(open_alert))
+    recovered = levels.filter(
+        Q(warehouse__is_active=False) | Q(reorder_point=0) | Q(free__gt=F("reorder_point"))
     )
+    resolved = StockAlert.objects.filter(
+        resolved_at__isnull=True, stock__in=recovered.values("pk")
+    ).update(resolved_at=now)
+    candidates = _low_candidates(levels)
+    if not candidates:
+        return 0, resolved
+    return _open(variant_ids=candidates), resolved
+
+
+def _low(levels: QuerySet[StockLevel]) -> QuerySet[StockLevel]:
+    open_alert = StockAlert.objects.filter(stock=OuterRef("pk"), resolved_at__isnull=True)
+    return levels.filter(
+        warehouse__is_active=True, reorder_point__gt=0, free__lte=F("reorder_point")
+    ).exclude(Exists(open_alert))
+
+
+def _low_candidates(levels: QuerySet[StockLevel]) -> list[int]:
+    """Variants with a row that looks low and has no open alert (read without locks)."""
+    return sorted(set(_low(levels).order_by().values_list("variant_id", flat=True)))
+
+
+@transaction.atomic
+def _open(*, variant_ids: list[int]) -> int:
+    # Read again under the stock rows' locks (pk order, as every stock change takes them):
+    # stock that recovered since the first read is seen recovered here, and a change that
+    # commits after this transaction runs its own check, which finds the alert to close.
+    lock_stock(variant_ids)
+    low = list(_low(stock_with_free().filter(variant_id__in=variant_ids)).order_by("pk"))
     suggestions = reorder_suggestions(levels=low)
-    opened = 0
-    for level in low:
-        try:
-            with transaction.atomic():
-                StockAlert.objects.create(
-                    stock=level,
-                    available_at_open=level.free,
-                    suggested_quantity=suggestions[level.pk],
-                )
-        except IntegrityError:
-            continue  # another run opened it first
-        opened += 1
-    return opened, resolved
+    StockAlert.objects.bulk_create(
+        [
+            StockAlert(
+                stock=level,
+                available_at_open=level.free,
+                suggested_quantity=suggestions[level.pk],
+            )
+            for level in low
+        ],
+        ignore_conflicts=True,  # the unique index, should anything open one unlocked
+    )
+    return len(low)
 
 
 def stock_alerts_notify() -> int:

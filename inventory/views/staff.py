@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Count, F, Sum
+from django.db.models import Count, Sum
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -35,7 +35,6 @@ from inventory.models import (
     PurchaseOrder,
     SalesChannel,
     StockAlert,
-    StockLevel,
     Supplier,
     SupplierItem,
     WebhookDelivery,
@@ -55,6 +54,7 @@ from inventory.selectors import (
     ledger_for_variant,
     on_hand_history,
     stock_list_for_staff,
+    stock_with_free,
 )
 from inventory.services import InventoryError, stock_adjust, stock_adjust_bulk, stock_transfer
 from inventory.stock_csv import stock_csv_export, stock_csv_import, stock_csv_parse
@@ -107,10 +107,10 @@ def variant_stock(request: HttpRequest, variant_pk: int) -> HttpResponse:
     context = {
         "variant": variant,
         "levels": list(
-            StockLevel.objects.filter(variant=variant)
+            stock_with_free()
+            .filter(variant=variant)
             .select_related("warehouse")
-            .annotate(free=F("on_hand") - F("allocated"))
-            .order_by("warehouse__priority")
+            .order_by("warehouse__priority", "pk")
         ),
         "ledger": ledger_for_variant(variant_id=variant.pk),
         "chart": line_chart(on_hand_history(variant_id=variant.pk)),
