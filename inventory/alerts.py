@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 import uuid
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -29,7 +30,13 @@ from django.db.models import Exists, F, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 
 from config.mail import send_templated_email
-from inventory.models import StockAlert, StockLevel, StockMovement, SupplierItem
+from inventory.models import (
+    StockAlert,
+    StockAlertDigest,
+    StockLevel,
+    StockMovement,
+    SupplierItem,
+)
 from inventory.purchasing import on_order
 from inventory.selectors import stock_with_free
 from inventory.services import lock_stock
@@ -127,31 +134,83 @@ def _open(*, variant_ids: list[int]) -> int:
     return len(low)
 
 
+# Longer than any send can take (SMTP times out well before): a claim this old with no
+# sent stamp belongs to a worker that died between claiming and sending.
+DIGEST_RESEND_AFTER = timedelta(minutes=30)
+
+
 def stock_alerts_notify() -> int:
-    """Email one digest of the alerts no digest has listed yet to Warehouse and Manager
-    staff; returns how many alerts it listed. Claims them first; a failed send gives the
-    claim back so the retry can list them."""
+    """Email digests of low-stock alerts to Warehouse and Manager staff; returns how many
+    alerts they listed.
+
+    At least once: first any digest a dead worker left unsent (claimed over
+    DIGEST_RESEND_AFTER ago) or a failed send gave back, then one new digest of the alerts
+    no digest has claimed yet. Each is claimed in the database before the email goes and
+    stamped sent after; a repeat of a digest carries the same Message-ID, so mail clients
+    and people can tell it is the same message.
+    """
+    listed = 0
+    for digest in [*_digests_left_unsent(), *_digest_claim_new()]:
+        listed += _digest_send(digest)
+    return listed
+
+
+def _digests_left_unsent() -> list[StockAlertDigest]:
+    now = timezone.now()
+    stale = Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - DIGEST_RESEND_AFTER)
+    claimed = []
+    for digest in StockAlertDigest.objects.filter(stale, sent_at__isnull=True).order_by("pk"):
+        # Conditional: of two runs that both saw it stale, only one takes it.
+        if StockAlertDigest.objects.filter(stale, pk=digest.pk, sent_at__isnull=True).update(
+            claimed_at=now
+        ):
+            claimed.append(digest)
+    return claimed
+
+
+@transaction.atomic
+def _digest_claim_new() -> list[StockAlertDigest]:
+    # The alerts and their digest row commit together: a crash leaves both or neither.
+    now = timezone.now()
     run = uuid.uuid4().hex
-    StockAlert.objects.filter(notified_at__isnull=True, resolved_at__isnull=True).update(
-        notified_at=timezone.now(), digest_run=run
+    claimed = StockAlert.objects.filter(notified_at__isnull=True, resolved_at__isnull=True).update(
+        notified_at=now, digest_run=run
     )
+    if not claimed:
+        return []
+    return [StockAlertDigest.objects.create(run=run, claimed_at=now)]
+
+
+def _digest_send(digest: StockAlertDigest) -> int:
+    # Alerts resolved since the claim are left out: a late repeat should not cry wolf.
     alerts = list(
-        StockAlert.objects.filter(digest_run=run).select_related(
-            "stock__variant__product", "stock__warehouse"
-        )
+        StockAlert.objects.filter(digest_run=digest.run, resolved_at__isnull=True)
+        .select_related("stock__variant__product", "stock__warehouse")
+        .order_by("opened_at", "pk")
     )
-    if not alerts:
-        return 0
     recipients = list(
         get_user_model()
         .objects.filter(is_active=True, is_staff=True, groups__name__in=["Warehouse", "Manager"])
         .values_list("email", flat=True)
         .distinct()
     )
-    if recipients:
+    attempt = StockAlertDigest.objects.filter(pk=digest.pk)
+    if alerts and recipients:
         try:
-            send_templated_email(template="stock_alerts", to=recipients, context={"alerts": alerts})
+            send_templated_email(
+                template="stock_alerts",
+                to=recipients,
+                context={"alerts": alerts},
+                headers={"Message-ID": digest_message_id(digest.run)},
+            )
         except Exception:
-            StockAlert.objects.filter(digest_run=run).update(notified_at=None, digest_run="")
+            # Not sent: give the claim back so the task's retry sends it straight away.
+            attempt.update(claimed_at=None, attempts=F("attempts") + 1)
             raise
-    return len(alerts)
+    attempt.update(sent_at=timezone.now(), attempts=F("attempts") + 1)
+    return len(alerts) if recipients else 0
+
+
+def digest_message_id(run: str) -> str:
+    host = urlsplit(settings.SITE_URL).hostname or "localhost"
+    return f"<stock-alerts.{run}@{host}>"

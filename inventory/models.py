@@ -186,6 +186,30 @@ class StockAlert(models.Model):
         return f"Low stock: {self.stock}"
 
 
+class StockAlertDigest(models.Model):
+    """One low-stock digest: claimed (with its alerts) before the email goes, stamped when
+    it went. A claim left unsent past the resend timeout is a worker that died mid-send: a
+    later run sends it again, under the same Message-ID (at least once, recognisably)."""
+
+    run = models.CharField(max_length=32, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    # When a worker took it to send; empty when a failed send gave it back for a retry.
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        indexes = [
+            models.Index(
+                fields=["claimed_at"], condition=Q(sent_at__isnull=True), name="digest_unsent"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Digest {self.run} ({'sent' if self.sent_at else 'unsent'})"
+
+
 MONEY = {"max_digits": 12, "decimal_places": 2}
 
 

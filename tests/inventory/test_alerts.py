@@ -7,8 +7,13 @@ from django.core import mail
 from django.core.management import call_command
 from django.utils import timezone
 
-from inventory.alerts import stock_alerts_check, stock_alerts_notify
-from inventory.models import StockAlert, StockLevel, StockMovement, Warehouse
+from inventory.alerts import (
+    DIGEST_RESEND_AFTER,
+    digest_message_id,
+    stock_alerts_check,
+    stock_alerts_notify,
+)
+from inventory.models import StockAlert, StockAlertDigest, StockLevel, StockMovement, Warehouse
 from inventory.selectors import stock_list_for_staff, stock_with_free
 from inventory.services import (
     stock_adjust,
@@ -201,3 +206,93 @@ def test_no_alert_opens_for_stock_that_recovered_after_it_was_read(low, monkeypa
     monkeypatch.setattr(alerts, "_low_candidates", then_a_delivery_arrives)
     assert stock_alerts_check() == (0, 0)
     assert not StockAlert.objects.exists()
+
+
+# --- The digest is durable: claimed, sent, stamped; a dead worker's claim is sent later --------
+
+
+class Killed(BaseException):
+    """The worker dies: no `except Exception` runs."""
+
+
+def _claim_goes_stale():
+    StockAlertDigest.objects.update(
+        claimed_at=timezone.now() - DIGEST_RESEND_AFTER - timedelta(seconds=1)
+    )
+
+
+def _killed(**kwargs):
+    raise Killed
+
+
+def test_a_digest_whose_worker_died_before_sending_is_sent_by_a_later_run(low, monkeypatch):
+    import inventory.alerts as alerts
+
+    sell(low, 6, "order:1")
+    stock_alerts_check()
+    monkeypatch.setattr(alerts, "send_templated_email", _killed)
+    with pytest.raises(Killed):
+        stock_alerts_notify()
+    monkeypatch.undo()
+    assert stock_alerts_notify() == 0  # a fresh claim may be a live worker still sending
+    assert mail.outbox == []
+    _claim_goes_stale()
+    assert stock_alerts_notify() == 1
+    digest = StockAlertDigest.objects.get()
+    [message] = mail.outbox
+    assert message.message()["Message-ID"] == digest_message_id(digest.run)
+    assert digest.sent_at is not None
+    assert digest.attempts == 1
+    assert stock_alerts_notify() == 0  # sent is sent
+    assert len(mail.outbox) == 1
+
+
+def test_a_retried_digest_keeps_its_message_id(low, monkeypatch):
+    import inventory.alerts as alerts
+
+    sell(low, 6, "order:1")
+    stock_alerts_check()
+    tried = []
+
+    def down(**kwargs):
+        tried.append(kwargs["headers"]["Message-ID"])
+        raise OSError("mail server unreachable")
+
+    monkeypatch.setattr(alerts, "send_templated_email", down)
+    with pytest.raises(OSError, match="unreachable"):
+        stock_alerts_notify()
+    monkeypatch.undo()
+    assert stock_alerts_notify() == 1  # a failed send is retried at once, not after the timeout
+    assert [m.message()["Message-ID"] for m in mail.outbox] == tried
+    assert StockAlertDigest.objects.get().attempts == 2
+
+
+def test_a_late_digest_leaves_out_alerts_resolved_meanwhile(low, monkeypatch):
+    import inventory.alerts as alerts
+
+    sell(low, 6, "order:1")
+    stock_alerts_check()
+    monkeypatch.setattr(alerts, "send_templated_email", _killed)
+    with pytest.raises(Killed):
+        stock_alerts_notify()
+    monkeypatch.undo()
+    stock_adjust(variant_id=low.pk, warehouse=low.stock.get().warehouse, delta=20, reason="receipt")
+    stock_alerts_check()
+    _claim_goes_stale()
+    assert stock_alerts_notify() == 0
+    assert mail.outbox == []
+    assert StockAlertDigest.objects.get().sent_at is not None
+
+
+def test_two_runs_that_find_the_same_unsent_digest_send_it_once(low, monkeypatch):
+    import inventory.alerts as alerts
+
+    sell(low, 6, "order:1")
+    stock_alerts_check()
+    monkeypatch.setattr(alerts, "send_templated_email", _killed)
+    with pytest.raises(Killed):
+        stock_alerts_notify()
+    monkeypatch.undo()
+    _claim_goes_stale()
+    assert len(alerts._digests_left_unsent()) == 1
+    assert alerts._digests_left_unsent() == []
