@@ -332,15 +332,21 @@ def stock_transfer(
     return leaving, arriving
 
 
+@transaction.atomic
 def availability_push(*, variant_ids: Iterable[int] | None = None) -> int:
-    """Tell the catalog which of these variants (all, when None) are in stock now."""
+    """Tell the catalog which of these variants (all, when None) are in stock now.
+
+    Availability is read under the catalog's availability lock (the products' rows), so
+    pushes take turns: one that read before a stock change cannot write after the push
+    that change enqueued (which runs after the change commits, and so reads it).
+    """
     from catalog.models import Variant
-    from catalog.services import availability_set
+    from catalog.services import availability_lock, availability_set
     from inventory.selectors import availability
 
-    variants = Variant.objects.all()
-    if variant_ids is not None:
-        variants = variants.filter(pk__in=list(variant_ids))
+    ids = None if variant_ids is None else sorted(set(variant_ids))
+    availability_lock(variant_ids=ids)
+    variants = Variant.objects.all() if ids is None else Variant.objects.filter(pk__in=ids)
     tracked = dict(variants.values_list("pk", "track_inventory"))
     free = availability(variant_ids=[pk for pk, track in tracked.items() if track])
     return availability_set(
