@@ -172,6 +172,11 @@ class StockAlert(models.Model):
     # finds nothing left to send.
     notified_at = models.DateTimeField(null=True, blank=True)
     digest_run = models.CharField(max_length=32, blank=True)
+    # The purchase order "reorder" drafted for it: while that order is open, pressing
+    # reorder again does not order the same shortfall twice.
+    purchase_order = models.ForeignKey(
+        "PurchaseOrder", null=True, blank=True, on_delete=models.SET_NULL, related_name="alerts"
+    )
 
     class Meta:
         ordering = ["-opened_at", "-pk"]

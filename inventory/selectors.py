@@ -102,7 +102,9 @@ def ledger_for_variant(*, variant_id: int, limit: int = 100) -> list[StockMoveme
 
 
 def alerts_for_staff() -> tuple[list[StockAlert], list[StockAlert]]:
-    alerts = StockAlert.objects.select_related("stock__variant__product", "stock__warehouse")
+    alerts = StockAlert.objects.select_related(
+        "stock__variant__product", "stock__warehouse", "purchase_order"
+    )
     return (
         list(alerts.filter(resolved_at__isnull=True).order_by("opened_at")),
         list(alerts.filter(resolved_at__isnull=False).order_by("-resolved_at")[:20]),

@@ -242,15 +242,18 @@ def reorder(request: HttpRequest) -> HttpResponse:
     if not alerts_:
         messages.error(request, "Tick the alerts to reorder.")
         return redirect("inventory:staff-alerts")
-    orders, skipped = purchase_orders_from_alerts(alerts=alerts_, actor=request.user)
-    if orders:
-        messages.success(
-            request, f"{len(orders)} draft purchase order{'s' if len(orders) != 1 else ''} made."
+    done = purchase_orders_from_alerts(alerts=alerts_, actor=request.user)
+    if done.drafted:
+        numbers = ", ".join(order.number for order in done.drafted)
+        messages.success(request, f"Drafted for reorder: {numbers}.")
+    if done.covered:
+        messages.info(
+            request, f"Already on an open purchase order, not ordered again: {len(done.covered)}."
         )
-    if skipped:
+    if done.skipped:
         messages.warning(
             request,
-            f"Not reordered, no preferred supplier: {len(skipped)}.",
+            f"Not reordered, no preferred supplier: {len(done.skipped)}.",
         )
     return redirect("inventory:staff-purchase-orders")
 

@@ -121,3 +121,19 @@ def test_the_list_filters_by_status(warehouse_staff, order):
     assert order.number in page
     page = warehouse_staff.get("/dashboard/inventory/purchase-orders/", {"status": "received"}).text
     assert order.number not in page
+
+
+def test_pressing_reorder_twice_drafts_one_order(warehouse_staff, order):
+    variant = order.lines.get().variant
+    level = stock(variant, order.warehouse, 1)
+    StockLevel.objects.filter(pk=level.pk).update(reorder_point=5, reorder_quantity=20)
+    stock_alerts_check()
+    alert = StockAlert.objects.get()
+    for _ in range(2):
+        response = warehouse_staff.post(
+            "/dashboard/inventory/alerts/reorder/", {"alerts": [alert.pk]}, follow=True
+        )
+    assert "Already on an open purchase order, not ordered again: 1." in response.text
+    draft = PurchaseOrder.objects.exclude(pk=order.pk).get()
+    assert draft.lines.get().quantity_ordered == 20
+    assert f"on {draft.number}" in warehouse_staff.get("/dashboard/inventory/alerts/").text
