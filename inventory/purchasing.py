@@ -11,7 +11,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import F, Sum
+from django.db.models import Exists, F, OuterRef, Sum
 from django.utils import timezone
 
 from catalog.models import Variant
@@ -288,12 +288,15 @@ def purchase_orders_from_alerts(*, alerts: list[StockAlert], actor=None) -> Reor
             variant_id = alert.stock.variant_id
             lines[variant_id] = lines.get(variant_id, 0) + alert.suggested_quantity
         supplier = suppliers[supplier_id]
+        # Locked (and its status re-checked under the lock): a draft being sent meanwhile
+        # is not changed after the supplier got it.
         draft = (
-            PurchaseOrder.objects.filter(
+            PurchaseOrder.objects.select_for_update()
+            .filter(
+                Exists(StockAlert.objects.filter(purchase_order=OuterRef("pk"))),
                 status=Status.DRAFT,
                 supplier=supplier,
                 warehouse_id=warehouse_id,
-                alerts__isnull=False,
             )
             .order_by("-pk")
             .first()

@@ -427,6 +427,9 @@ def count_scan(request: HttpRequest, pk: int) -> HttpResponse:
 @staff_required("inventory.change_cyclecount")
 @require_POST
 def count_approve(request: HttpRequest, pk: int) -> HttpResponse:
+    # Approval writes count movements to the ledger: a stock change, as receiving is.
+    if not request.user.has_perm("inventory.change_stocklevel"):
+        raise PermissionDenied("Approving a count changes stock; your role cannot.")
     count = get_object_or_404(CycleCount, pk=pk)
     try:
         changed = cycle_count_approve(count=count, actor=request.user)

@@ -213,3 +213,21 @@ def test_an_alert_whose_order_was_cancelled_can_be_reordered(setup):
     [again] = purchase_orders_from_alerts(alerts=[alert]).drafted
     assert again != draft
     assert again.status == Status.DRAFT
+
+
+def test_a_new_alert_after_the_reorder_draft_was_sent_gets_a_new_draft(setup):
+    supplier, variant, warehouse = setup
+    supplier.email = "orders@forge.example"
+    supplier.save()
+    other = VariantFactory(sku="LID-1")
+    SupplierItem.objects.create(
+        supplier=supplier, variant=other, unit_cost=Decimal("3.00"), is_preferred=True
+    )
+    first = low_alert(variant, warehouse)
+    [sent] = purchase_orders_from_alerts(alerts=[first]).drafted
+    purchase_order_transition(order=sent, to=Status.SENT)
+    second = low_alert(other, warehouse)
+    [draft] = purchase_orders_from_alerts(alerts=[first, second]).drafted
+    assert draft != sent
+    assert [line.variant_id for line in sent.lines.all()] == [variant.pk]
+    assert [line.variant_id for line in draft.lines.all()] == [other.pk]
