@@ -14,7 +14,7 @@ import pytest
 from django.db import connection
 
 import catalog.services
-import inventory.selectors
+import inventory.services
 from catalog.models import Variant
 from inventory.services import availability_push, stock_adjust
 from tests.factories import VariantFactory
@@ -34,7 +34,7 @@ def last_unit():
 def race(variant: Variant, monkeypatch) -> bool:
     """Run the slow push against the write-off and its push; the flag left at the end."""
     slow_has_read, newer_done = threading.Event(), threading.Event()
-    real = inventory.selectors.availability
+    real = inventory.services.availability
 
     def availability(**kwargs):
         result = real(**kwargs)
@@ -43,7 +43,7 @@ def race(variant: Variant, monkeypatch) -> bool:
             newer_done.wait(timeout=3)  # with the lock the newer push cannot finish first
         return result
 
-    monkeypatch.setattr(inventory.selectors, "availability", availability)
+    monkeypatch.setattr(inventory.services, "availability", availability)
 
     def slow() -> None:
         try:
