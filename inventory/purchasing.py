@@ -254,7 +254,7 @@ def purchase_orders_from_alerts(*, alerts: list[StockAlert], actor=None) -> Reor
     """
     result = Reorder()
     ids = [alert.pk for alert in alerts]
-    list(StockAlert.objects.select_for_update().filter(pk__in=ids).order_by("pk").values("pk"))
+    _lock_rows(StockAlert, ids)
     fresh = list(
         StockAlert.objects.filter(pk__in=ids, resolved_at__isnull=True)
         .select_related("stock", "purchase_order")
@@ -275,12 +275,9 @@ def purchase_orders_from_alerts(*, alerts: list[StockAlert], actor=None) -> Reor
             result.skipped.append(alert)
         else:
             groups.setdefault((item.supplier_id, alert.stock.warehouse_id), []).append(alert)
-    suppliers = {
-        supplier.pk: supplier
-        for supplier in Supplier.objects.select_for_update()
-        .filter(pk__in={supplier_id for supplier_id, _ in groups})
-        .order_by("pk")
-    }
+    supplier_ids = sorted({supplier_id for supplier_id, _ in groups})
+    _lock_rows(Supplier, supplier_ids)
+    suppliers = Supplier.objects.in_bulk(supplier_ids)
     warehouses = Warehouse.objects.in_bulk([warehouse_id for _, warehouse_id in groups])
     for (supplier_id, warehouse_id), members in sorted(groups.items()):
         lines: dict[int, int] = {}
@@ -316,6 +313,10 @@ def purchase_orders_from_alerts(*, alerts: list[StockAlert], actor=None) -> Reor
         )
         result.drafted.append(draft)
     return result
+
+
+def _lock_rows(model: type, pks: list[int]) -> None:
+    list(model.objects.select_for_update().filter(pk__in=pks).order_by("pk").values_list("pk"))
 
 
 def _draft_raise(order: PurchaseOrder, lines: dict[int, int]) -> None:
