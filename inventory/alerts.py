@@ -2,7 +2,8 @@
 
 Suggested quantity = expected demand over the lead time + safety stock - already on order
 (- what is still available). The lead time is the preferred supplier's, or
-DEFAULT_LEAD_TIME_DAYS; "on order" counts sent purchase orders not yet received.
+DEFAULT_LEAD_TIME_DAYS; "on order" counts sent purchase orders not yet received into the
+row's own warehouse.
 Expected demand is the plain moving average of the last DEMAND_WEEKS weeks of sales in
 the ledger: simple, explainable to a merchant, and steady against a single big order.
 With no sales yet, the stock row's own reorder quantity is suggested.
@@ -37,7 +38,7 @@ from inventory.models import (
     StockMovement,
     SupplierItem,
 )
-from inventory.purchasing import on_order
+from inventory.purchasing import on_order_by_warehouse
 from inventory.selectors import stock_with_free
 from inventory.services import lock_stock
 
@@ -61,18 +62,24 @@ def reorder_suggestions(*, levels: list[StockLevel]) -> dict[int, int]:
             "variant_id", "supplier__lead_time_days"
         )
     )
-    ordered = on_order(variant_ids=variant_ids)
+    # What is on its way to this row's warehouse, not to another one.
+    ordered = on_order_by_warehouse(variant_ids=variant_ids)
     suggestions = {}
     for level in levels:
         per_day = -(sold.get(level.pk) or 0) / (DEMAND_WEEKS * 7)
         if per_day == 0:
             suggestions[level.pk] = max(
-                level.reorder_quantity - ordered.get(level.variant_id, 0), 0
+                level.reorder_quantity - ordered.get((level.variant_id, level.warehouse_id), 0), 0
             )
             continue
         lead_time = lead_times.get(level.variant_id, settings.DEFAULT_LEAD_TIME_DAYS)
         free = getattr(level, "free", level.on_hand - level.allocated)
-        wanted = per_day * lead_time + level.safety_stock - ordered.get(level.variant_id, 0) - free
+        wanted = (
+            per_day * lead_time
+            + level.safety_stock
+            - ordered.get((level.variant_id, level.warehouse_id), 0)
+            - free
+        )
         suggestions[level.pk] = max(math.ceil(wanted), 0)
     return suggestions
 

@@ -185,14 +185,25 @@ def _average_cost(variant_id: int, quantity: int, unit_cost: Decimal) -> None:
 
 def on_order(*, variant_ids: list[int]) -> dict[int, int]:
     """Units ordered from suppliers and not yet received, per variant (sent orders)."""
+    totals: dict[int, int] = {}
+    for (variant_id, _), units in on_order_by_warehouse(variant_ids=variant_ids).items():
+        totals[variant_id] = totals.get(variant_id, 0) + units
+    return totals
+
+
+def on_order_by_warehouse(*, variant_ids: list[int]) -> dict[tuple[int, int], int]:
+    """The same per (variant, warehouse): an order arrives in one warehouse only."""
     open_lines = PurchaseOrderLine.objects.filter(
         variant_id__in=variant_ids,
         purchase_order__status__in=(Status.SENT, Status.PARTIALLY_RECEIVED),
     )
-    rows = open_lines.values("variant_id").annotate(
+    rows = open_lines.values("variant_id", "purchase_order__warehouse_id").annotate(
         units=Sum(F("quantity_ordered") - F("quantity_received"))
     )
-    return {row["variant_id"]: max(row["units"], 0) for row in rows}
+    return {
+        (row["variant_id"], row["purchase_order__warehouse_id"]): max(row["units"], 0)
+        for row in rows
+    }
 
 
 @transaction.atomic

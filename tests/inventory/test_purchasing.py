@@ -231,3 +231,18 @@ def test_a_new_alert_after_the_reorder_draft_was_sent_gets_a_new_draft(setup):
     assert draft != sent
     assert [line.variant_id for line in sent.lines.all()] == [variant.pk]
     assert [line.variant_id for line in draft.lines.all()] == [other.pk]
+
+
+def test_what_is_on_order_lowers_the_suggestion_only_for_the_warehouse_it_goes_to(setup):
+    _, variant, main = setup
+    backup = WarehouseFactory(code="backup", priority=1)
+    for warehouse in (main, backup):
+        level = stock(variant, warehouse, 1)
+        StockLevel.objects.filter(pk=level.pk).update(reorder_point=5, reorder_quantity=20)
+    sent_order(setup, quantity=12)  # into main
+    stock_alerts_check()
+    suggested = {
+        alert.stock.warehouse.code: alert.suggested_quantity
+        for alert in StockAlert.objects.select_related("stock__warehouse")
+    }
+    assert suggested == {"main": 8, "backup": 20}
