@@ -223,7 +223,7 @@ def _received(request: HttpRequest, order: PurchaseOrder) -> dict[int, int]:
     quantities = {}
     for line in order.lines.all():
         raw = request.POST.get(f"receive-{line.pk}", "").strip() or "0"
-        if not raw.isdigit():
+        if not (raw.isascii() and raw.isdigit()):
             raise InventoryError(f"“{raw}” is not a number of units.")
         quantities[line.pk] = int(raw)
     if not any(quantities.values()):
@@ -235,7 +235,7 @@ def _received(request: HttpRequest, order: PurchaseOrder) -> dict[int, int]:
 @require_POST
 def reorder(request: HttpRequest) -> HttpResponse:
     """Draft purchase orders for the open alerts ticked on the alerts page."""
-    ids = [int(pk) for pk in request.POST.getlist("alerts") if pk.isdigit()]
+    ids = [int(pk) for pk in request.POST.getlist("alerts") if pk.isascii() and pk.isdigit()]
     alerts_ = list(
         StockAlert.objects.filter(pk__in=ids, resolved_at__isnull=True).select_related("stock")
     )

@@ -296,3 +296,10 @@ def test_two_runs_that_find_the_same_unsent_digest_send_it_once(low, monkeypatch
     _claim_goes_stale()
     assert len(alerts._digests_left_unsent()) == 1
     assert alerts._digests_left_unsent() == []
+
+
+def test_an_alert_closes_when_its_reorder_point_is_taken_away(low):
+    sell(low, 10, "order:1")  # nothing left
+    assert stock_alerts_check() == (1, 0)
+    StockLevel.objects.update(reorder_point=0)
+    assert stock_alerts_check() == (0, 1)

@@ -82,7 +82,10 @@ def test_receiving_raises_stock_and_over_receipt_asks_first(warehouse_staff, ord
     assert order.status == Status.RECEIVED
 
 
-@pytest.mark.parametrize(("value", "message"), [("abc", "is not a number"), ("", "how many units")])
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [("abc", "is not a number"), ("²", "is not a number"), ("", "how many units")],
+)
 def test_bad_receiving_input_is_explained(warehouse_staff, order, value, message):
     order.status = Status.SENT
     order.save()
@@ -137,3 +140,9 @@ def test_pressing_reorder_twice_drafts_one_order(warehouse_staff, order):
     draft = PurchaseOrder.objects.exclude(pk=order.pk).get()
     assert draft.lines.get().quantity_ordered == 20
     assert f"on {draft.number}" in warehouse_staff.get("/dashboard/inventory/alerts/").text
+
+
+def test_odd_alert_ids_are_ignored_not_a_server_error(warehouse_staff, order):
+    response = warehouse_staff.post("/dashboard/inventory/alerts/reorder/", {"alerts": ["²"]})
+    assert response.status_code == 302
+    assert PurchaseOrder.objects.count() == 1
