@@ -87,24 +87,30 @@ def reorder_suggestions(*, levels: list[StockLevel]) -> dict[int, int]:
 def stock_alerts_check(*, variant_ids: list[int] | None = None) -> tuple[int, int]:
     """Open alerts for stock at or below its reorder point, close those that recovered.
 
-    Returns (opened, resolved). Safe to run any number of times, also concurrently: alerts
-    open under the stock rows' locks, and the partial unique index refuses a second open
-    alert for the same row as a backstop.
+    Returns (opened, resolved). Safe to run any number of times, also concurrently. A first
+    read without locks finds the variants with something to do; both decisions are then
+    made again, and written, under those variants' stock row locks (pk order, as every
+    stock change takes them). So an alert never opens for stock that recovered, nor closes
+    for stock that fell again, between the read and the write: a change that commits
+    after this transaction runs its own check, which sees what this one wrote. The partial
+    unique index refuses a second open alert for the same row as a backstop.
     """
-    now = timezone.now()
-    levels = stock_with_free(now=now)
+    levels = stock_with_free()
     if variant_ids is not None:
         levels = levels.filter(variant_id__in=variant_ids)
-    recovered = levels.filter(
-        Q(warehouse__is_active=False) | Q(reorder_point=0) | Q(free__gt=F("reorder_point"))
+    to_close = _candidates(_recovered(levels))
+    to_open = _low_candidates(levels)
+    if not to_close and not to_open:
+        return 0, 0
+    return _settle(variant_ids=sorted(set(to_close) | set(to_open)))
+
+
+def _recovered(levels: QuerySet[StockLevel]) -> QuerySet[StockLevel]:
+    open_alert = StockAlert.objects.filter(stock=OuterRef("pk"), resolved_at__isnull=True)
+    return levels.filter(
+        Q(warehouse__is_active=False) | Q(reorder_point=0) | Q(free__gt=F("reorder_point")),
+        Exists(open_alert),
     )
-    resolved = StockAlert.objects.filter(
-        resolved_at__isnull=True, stock__in=recovered.values("pk")
-    ).update(resolved_at=now)
-    candidates = _low_candidates(levels)
-    if not candidates:
-        return 0, resolved
-    return _open(variant_ids=candidates), resolved
 
 
 def _low(levels: QuerySet[StockLevel]) -> QuerySet[StockLevel]:
@@ -114,18 +120,24 @@ def _low(levels: QuerySet[StockLevel]) -> QuerySet[StockLevel]:
     ).exclude(Exists(open_alert))
 
 
+def _candidates(levels: QuerySet[StockLevel]) -> list[int]:
+    return sorted(set(levels.order_by().values_list("variant_id", flat=True)))
+
+
 def _low_candidates(levels: QuerySet[StockLevel]) -> list[int]:
     """Variants with a row that looks low and has no open alert (read without locks)."""
-    return sorted(set(_low(levels).order_by().values_list("variant_id", flat=True)))
+    return _candidates(_low(levels))
 
 
 @transaction.atomic
-def _open(*, variant_ids: list[int]) -> int:
-    # Read again under the stock rows' locks (pk order, as every stock change takes them):
-    # stock that recovered since the first read is seen recovered here, and a change that
-    # commits after this transaction runs its own check, which finds the alert to close.
+def _settle(*, variant_ids: list[int]) -> tuple[int, int]:
     lock_stock(variant_ids)
-    low = list(_low(stock_with_free().filter(variant_id__in=variant_ids)).order_by("pk"))
+    now = timezone.now()
+    levels = stock_with_free(now=now).filter(variant_id__in=variant_ids)
+    resolved = StockAlert.objects.filter(
+        resolved_at__isnull=True, stock__in=_recovered(levels).values("pk")
+    ).update(resolved_at=now)
+    low = list(_low(levels).order_by("pk"))
     suggestions = reorder_suggestions(levels=low)
     StockAlert.objects.bulk_create(
         [
@@ -138,7 +150,7 @@ def _open(*, variant_ids: list[int]) -> int:
         ],
         ignore_conflicts=True,  # the unique index, should anything open one unlocked
     )
-    return len(low)
+    return len(low), resolved
 
 
 # Longer than any send can take (SMTP times out well before): a claim this old with no

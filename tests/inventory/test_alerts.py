@@ -303,3 +303,21 @@ def test_an_alert_closes_when_its_reorder_point_is_taken_away(low):
     assert stock_alerts_check() == (1, 0)
     StockLevel.objects.update(reorder_point=0)
     assert stock_alerts_check() == (0, 1)
+
+
+def test_no_alert_closes_for_stock_that_fell_again_after_it_was_read(low, monkeypatch):
+    import inventory.alerts as alerts
+
+    sell(low, 6, "order:1")
+    stock_alerts_check()
+    alert = StockAlert.objects.get()
+    stock_adjust(variant_id=low.pk, warehouse=low.stock.get().warehouse, delta=10, reason="receipt")
+    real = alerts._low_candidates
+
+    def then_a_big_sale(levels):
+        sell(low, 10, "order:2")  # after the recovery was read, before anything was written
+        return real(levels)
+
+    monkeypatch.setattr(alerts, "_low_candidates", then_a_big_sale)
+    assert stock_alerts_check() == (0, 0)
+    assert list(StockAlert.objects.filter(resolved_at__isnull=True)) == [alert]
