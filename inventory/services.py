@@ -113,7 +113,7 @@ def _move(
     )
 
 
-# --- Carts ----------------------------------------------------------------------------------
+# --- Carts -----------------------------------------------------------------------------------
 #
 # A hold changes availability like an order does, but carts change by the click: so the
 # in-stock flag, alerts and channel webhooks are only told when a hold makes a variant's
