@@ -399,12 +399,34 @@ def variant_cost_set(*, variant_id: int, cost: Decimal) -> None:
     variant.save(update_fields=["cost"])
 
 
+def availability_lock(*, variant_ids: Iterable[int] | None = None) -> None:
+    """Inside the caller's transaction: lock the products of these variants (all, when
+    None), in primary-key order, before availability is worked out.
+
+    Whoever sets in-stock flags holds these locks from reading stock to writing flags, so
+    two pushes for one product take turns and the later one, reading after the earlier
+    has committed, writes the newer answer: a slow push cannot overwrite a newer one, and
+    the product flag (any variant in stock) is computed from committed variant flags.
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise CatalogError("availability_lock only means something inside a transaction.")
+    products = Product.objects.all()
+    if variant_ids is not None:
+        products = products.filter(
+            pk__in=Variant.objects.filter(pk__in=list(variant_ids)).values("product_id")
+        )
+    list(products.select_for_update().order_by("pk").values_list("pk", flat=True))
+
+
 @transaction.atomic
 def availability_set(*, in_stock: dict[int, bool]) -> int:
     """Record which variants are in stock ({variant id: bool}); products follow (in stock
     when any variant is). Only real changes are written, and they move the product's
     updated_at, so cached product pages show the new availability. Returns variants changed.
+
+    Takes availability_lock first (again, if the caller computing `in_stock` already has).
     """
+    availability_lock(variant_ids=in_stock)
     changed_ids = [
         pk
         for pk, flag in Variant.objects.filter(pk__in=in_stock).values_list("pk", "in_stock")

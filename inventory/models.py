@@ -172,6 +172,11 @@ class StockAlert(models.Model):
     # finds nothing left to send.
     notified_at = models.DateTimeField(null=True, blank=True)
     digest_run = models.CharField(max_length=32, blank=True)
+    # The purchase order "reorder" drafted for it: while that order is open, pressing
+    # reorder again does not order the same shortfall twice.
+    purchase_order = models.ForeignKey(
+        "PurchaseOrder", null=True, blank=True, on_delete=models.SET_NULL, related_name="alerts"
+    )
 
     class Meta:
         ordering = ["-opened_at", "-pk"]
@@ -184,6 +189,30 @@ class StockAlert(models.Model):
 
     def __str__(self) -> str:
         return f"Low stock: {self.stock}"
+
+
+class StockAlertDigest(models.Model):
+    """One low-stock digest: claimed (with its alerts) before the email goes, stamped when
+    it went. A claim left unsent past the resend timeout is a worker that died mid-send: a
+    later run sends it again, under the same Message-ID (at least once, recognisably)."""
+
+    run = models.CharField(max_length=32, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    # When a worker took it to send; empty when a failed send gave it back for a retry.
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        indexes = [
+            models.Index(
+                fields=["claimed_at"], condition=Q(sent_at__isnull=True), name="digest_unsent"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Digest {self.run} ({'sent' if self.sent_at else 'unsent'})"
 
 
 MONEY = {"max_digits": 12, "decimal_places": 2}

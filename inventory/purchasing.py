@@ -6,11 +6,12 @@ draft -> sent -> partially received -> received
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import F, Sum
+from django.db.models import Exists, F, OuterRef, Sum
 from django.utils import timezone
 
 from catalog.models import Variant
@@ -20,6 +21,7 @@ from inventory.models import (
     PurchaseOrder,
     PurchaseOrderEvent,
     PurchaseOrderLine,
+    StockAlert,
     StockLevel,
     Supplier,
     SupplierItem,
@@ -183,14 +185,25 @@ def _average_cost(variant_id: int, quantity: int, unit_cost: Decimal) -> None:
 
 def on_order(*, variant_ids: list[int]) -> dict[int, int]:
     """Units ordered from suppliers and not yet received, per variant (sent orders)."""
+    totals: dict[int, int] = {}
+    for (variant_id, _), units in on_order_by_warehouse(variant_ids=variant_ids).items():
+        totals[variant_id] = totals.get(variant_id, 0) + units
+    return totals
+
+
+def on_order_by_warehouse(*, variant_ids: list[int]) -> dict[tuple[int, int], int]:
+    """The same per (variant, warehouse): an order arrives in one warehouse only."""
     open_lines = PurchaseOrderLine.objects.filter(
         variant_id__in=variant_ids,
         purchase_order__status__in=(Status.SENT, Status.PARTIALLY_RECEIVED),
     )
-    rows = open_lines.values("variant_id").annotate(
+    rows = open_lines.values("variant_id", "purchase_order__warehouse_id").annotate(
         units=Sum(F("quantity_ordered") - F("quantity_received"))
     )
-    return {row["variant_id"]: max(row["units"], 0) for row in rows}
+    return {
+        (row["variant_id"], row["purchase_order__warehouse_id"]): max(row["units"], 0)
+        for row in rows
+    }
 
 
 @transaction.atomic
@@ -227,41 +240,114 @@ def purchase_order_email(*, order_id: int) -> bool:
     return True
 
 
+OPEN_STATUSES = (Status.DRAFT, Status.SENT, Status.PARTIALLY_RECEIVED)
+
+
+@dataclass
+class Reorder:
+    """What a press of "reorder" did with the alerts it was given."""
+
+    drafted: list[PurchaseOrder] = field(default_factory=list)  # made, or lines added
+    covered: list[StockAlert] = field(default_factory=list)  # already on an open order
+    skipped: list[StockAlert] = field(default_factory=list)  # no preferred supplier
+
+
 @transaction.atomic
-def purchase_orders_from_alerts(*, alerts: list, actor=None) -> tuple[list[PurchaseOrder], list]:
+def purchase_orders_from_alerts(*, alerts: list[StockAlert], actor=None) -> Reorder:
     """Draft purchase orders for open alerts, one per preferred supplier and warehouse,
-    with the suggested quantities. Returns (orders, alerts without a preferred supplier)."""
+    with the suggested quantities.
+
+    Idempotent: an alert already on an open purchase order (drafted by an earlier reorder,
+    not cancelled) is left alone, and new alerts join the draft an earlier reorder made for
+    the same supplier and warehouse (a line there is raised to the suggestion, never
+    lowered) instead of starting a second one. The alerts, then the suppliers, are locked
+    in pk order, so two presses at once take turns and the second finds the first's work.
+    """
+    result = Reorder()
+    ids = [alert.pk for alert in alerts]
+    _lock_rows(StockAlert, ids)
+    fresh = list(
+        StockAlert.objects.filter(pk__in=ids, resolved_at__isnull=True)
+        .select_related("stock", "purchase_order")
+        .order_by("pk")
+    )
     preferred = {
         item.variant_id: item
         for item in SupplierItem.objects.filter(
-            variant_id__in=[alert.stock.variant_id for alert in alerts], is_preferred=True
+            variant_id__in=[alert.stock.variant_id for alert in fresh], is_preferred=True
         ).select_related("supplier")
     }
-    groups: dict[tuple[int, int], dict[int, int]] = {}
-    skipped = []
-    for alert in alerts:
+    groups: dict[tuple[int, int], list[StockAlert]] = {}
+    for alert in fresh:
         item = preferred.get(alert.stock.variant_id)
-        if item is None or alert.suggested_quantity <= 0:
-            skipped.append(alert)
-            continue
-        lines = groups.setdefault((item.supplier_id, alert.stock.warehouse_id), {})
-        lines[alert.stock.variant_id] = (
-            lines.get(alert.stock.variant_id, 0) + alert.suggested_quantity
-        )
-    suppliers = {item.supplier_id: item.supplier for item in preferred.values()}
+        if alert.purchase_order and alert.purchase_order.status in OPEN_STATUSES:
+            result.covered.append(alert)
+        elif item is None or alert.suggested_quantity <= 0:
+            result.skipped.append(alert)
+        else:
+            groups.setdefault((item.supplier_id, alert.stock.warehouse_id), []).append(alert)
+    supplier_ids = sorted({supplier_id for supplier_id, _ in groups})
+    _lock_rows(Supplier, supplier_ids)
+    suppliers = Supplier.objects.in_bulk(supplier_ids)
     warehouses = Warehouse.objects.in_bulk([warehouse_id for _, warehouse_id in groups])
-    orders = [
-        purchase_order_create(
-            supplier=suppliers[supplier_id],
-            warehouse=warehouses[warehouse_id],
-            lines=lines,
-            actor=actor,
-            expected_on=timezone.localdate()
-            + timedelta(days=suppliers[supplier_id].lead_time_days),
+    for (supplier_id, warehouse_id), members in sorted(groups.items()):
+        lines: dict[int, int] = {}
+        for alert in members:
+            variant_id = alert.stock.variant_id
+            lines[variant_id] = lines.get(variant_id, 0) + alert.suggested_quantity
+        supplier = suppliers[supplier_id]
+        # Locked (and its status re-checked under the lock): a draft being sent meanwhile
+        # is not changed after the supplier got it.
+        draft = (
+            PurchaseOrder.objects.select_for_update()
+            .filter(
+                Exists(StockAlert.objects.filter(purchase_order=OuterRef("pk"))),
+                status=Status.DRAFT,
+                supplier=supplier,
+                warehouse_id=warehouse_id,
+            )
+            .order_by("-pk")
+            .first()
         )
-        for (supplier_id, warehouse_id), lines in sorted(groups.items())
-    ]
-    return orders, skipped
+        if draft is None:
+            draft = purchase_order_create(
+                supplier=supplier,
+                warehouse=warehouses[warehouse_id],
+                lines=lines,
+                actor=actor,
+                expected_on=timezone.localdate() + timedelta(days=supplier.lead_time_days),
+            )
+        else:
+            _draft_raise(draft, lines)
+        StockAlert.objects.filter(pk__in=[alert.pk for alert in members]).update(
+            purchase_order=draft
+        )
+        result.drafted.append(draft)
+    return result
+
+
+def _lock_rows(model: type, pks: list[int]) -> None:
+    list(model.objects.select_for_update().filter(pk__in=pks).order_by("pk").values_list("pk"))
+
+
+def _draft_raise(order: PurchaseOrder, lines: dict[int, int]) -> None:
+    """Add the missing lines to a draft, and raise those below what is wanted now."""
+    existing = {line.variant_id: line for line in order.lines.select_for_update()}
+    costs = dict(
+        order.supplier.items.filter(variant_id__in=lines).values_list("variant_id", "unit_cost")
+    )
+    for variant_id, quantity in lines.items():
+        line = existing.get(variant_id)
+        if line is None:
+            PurchaseOrderLine.objects.create(
+                purchase_order=order,
+                variant_id=variant_id,
+                quantity_ordered=quantity,
+                unit_cost=costs[variant_id],
+            )
+        elif line.quantity_ordered < quantity:
+            line.quantity_ordered = quantity
+            line.save(update_fields=["quantity_ordered"])
 
 
 @transaction.atomic

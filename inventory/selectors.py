@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 
-from django.db.models import F, Q, QuerySet, Sum
+from django.db.models import Case, F, OuterRef, Q, QuerySet, Subquery, Sum, Value, When
+from django.db.models.functions import Coalesce, Greatest, Least
 from django.utils import timezone
 
 from inventory.models import Reservation, StockAlert, StockLevel, StockMovement
@@ -32,11 +34,49 @@ def availability(*, variant_ids: Iterable[int]) -> dict[int, int]:
     return {variant_id: max(free.get(variant_id, 0), 0) for variant_id in ids}
 
 
+def stock_with_free(*, now: datetime | None = None) -> QuerySet[StockLevel]:
+    """Stock rows annotated with `free`: on hand - allocated - the row's share of the
+    variant's unexpired cart holds.
+
+    Holds belong to a variant, not a warehouse, so they are shared out the way an order
+    would take stock: warehouse by warehouse in priority order (then row pk), each row
+    carrying the holds the rows before it could not. Rows of closed warehouses carry none
+    (nothing is sold from them). Summed over a variant's active rows this is exactly
+    `availability()` (while holds do not exceed what is free), and the split says which
+    warehouse will run out first. Correlated subqueries, not a window, so a filter on the
+    queryset (one warehouse) cannot change another row's share: one query for any number
+    of rows.
+    """
+    now = now or timezone.now()
+    own = F("on_hand") - F("allocated")
+    held = Subquery(
+        Reservation.objects.filter(variant_id=OuterRef("variant_id"), expires_at__gt=now)
+        .order_by()
+        .values("variant_id")
+        .annotate(total=Sum("quantity"))
+        .values("total")
+    )
+    earlier = Subquery(
+        StockLevel.objects.filter(variant_id=OuterRef("variant_id"), warehouse__is_active=True)
+        .filter(
+            Q(warehouse__priority__lt=OuterRef("warehouse__priority"))
+            | Q(warehouse__priority=OuterRef("warehouse__priority"), pk__lt=OuterRef("pk"))
+        )
+        .order_by()
+        .values("variant_id")
+        .annotate(total=Sum(F("on_hand") - F("allocated")))
+        .values("total")
+    )
+    left_for_row = Greatest(Coalesce(held, Value(0)) - Coalesce(earlier, Value(0)), Value(0))
+    share = Case(When(warehouse__is_active=True, then=Least(left_for_row, own)), default=Value(0))
+    return StockLevel.objects.annotate(free=own - share)
+
+
 def stock_list_for_staff(*, filters: dict) -> QuerySet[StockLevel]:
     """The stock table: one row per variant and warehouse, with product and warehouse."""
     rows = (
-        StockLevel.objects.select_related("variant__product", "warehouse")
-        .annotate(free=F("on_hand") - F("allocated"))
+        stock_with_free()
+        .select_related("variant__product", "warehouse")
         .order_by("variant__product__title", "variant__position", "warehouse__priority")
     )
     if query := filters.get("q"):
@@ -62,7 +102,9 @@ def ledger_for_variant(*, variant_id: int, limit: int = 100) -> list[StockMoveme
 
 
 def alerts_for_staff() -> tuple[list[StockAlert], list[StockAlert]]:
-    alerts = StockAlert.objects.select_related("stock__variant__product", "stock__warehouse")
+    alerts = StockAlert.objects.select_related(
+        "stock__variant__product", "stock__warehouse", "purchase_order"
+    )
     return (
         list(alerts.filter(resolved_at__isnull=True).order_by("opened_at")),
         list(alerts.filter(resolved_at__isnull=False).order_by("-resolved_at")[:20]),

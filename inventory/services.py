@@ -17,6 +17,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from inventory.models import Allocation, Reservation, StockLevel, StockMovement, Warehouse
+from inventory.selectors import availability
 
 Reason = StockMovement.Reason
 
@@ -113,6 +114,16 @@ def _move(
 
 
 # --- Carts -----------------------------------------------------------------------------------
+#
+# A hold changes availability like an order does, but carts change by the click: so the
+# in-stock flag, alerts and channel webhooks are only told when a hold makes a variant's
+# availability cross zero (in stock <-> sold out), not on every hold.
+
+
+def _crossed(before: dict[int, int], after: dict[int, int]) -> None:
+    crossed = [pk for pk in before if (before[pk] > 0) != (after.get(pk, 0) > 0)]
+    if crossed:
+        _changed(crossed)
 
 
 @transaction.atomic
@@ -125,10 +136,15 @@ def stock_reserve(
         raise InventoryError("A quantity cannot be negative.")
     now = timezone.now()
     levels = _lock([variant_id])
+    free = _free(levels, _held([variant_id], now=now, except_cart=cart_key)).get(variant_id, 0)
+    own = Reservation.objects.filter(
+        cart_key=cart_key, variant_id=variant_id, expires_at__gt=now
+    ).values_list("quantity", flat=True)
+    before = {variant_id: free - (own.first() or 0)}
     if quantity == 0:
         Reservation.objects.filter(cart_key=cart_key, variant_id=variant_id).delete()
+        _crossed(before, {variant_id: free})
         return None
-    free = _free(levels, _held([variant_id], now=now, except_cart=cart_key)).get(variant_id, 0)
     if quantity > free:
         raise InsufficientStock({variant_id: (quantity, max(free, 0))})
     expires = now + (ttl or timedelta(minutes=settings.CART_RESERVATION_MINUTES))
@@ -137,20 +153,49 @@ def stock_reserve(
         variant_id=variant_id,
         defaults={"quantity": quantity, "expires_at": expires, "created_at": now},
     )
+    _crossed(before, {variant_id: free - quantity})
     return reservation
 
 
 @transaction.atomic
 def stock_release(*, cart_key: str, variant_id: int | None = None) -> int:
+    """Drop the cart's holds (of one variant, or all); returns how many. Locks the stock
+    rows of the variants concerned first, to know whether availability crossed zero."""
     holds = Reservation.objects.filter(cart_key=cart_key)
     if variant_id is not None:
         holds = holds.filter(variant_id=variant_id)
-    return holds.delete()[0]
+    variant_ids = sorted(set(holds.values_list("variant_id", flat=True)))
+    if not variant_ids:
+        return 0
+    now = timezone.now()
+    before = _free(_lock(variant_ids), _held(variant_ids, now=now))
+    holds = holds.filter(variant_id__in=variant_ids)
+    freed = dict(holds.filter(expires_at__gt=now).values_list("variant_id", "quantity"))
+    released = holds.delete()[0]
+    _crossed(before, {pk: free + freed.get(pk, 0) for pk, free in before.items()})
+    return released
 
 
+@transaction.atomic
 def reservations_release_expired() -> int:
-    """Drop every expired hold; set-based, and safe to run twice."""
-    return Reservation.objects.filter(expires_at__lte=timezone.now()).delete()[0]
+    """Drop every expired hold; set-based, and safe to run twice.
+
+    An expired hold stopped counting when it expired; the sweep tells the catalog and the
+    channels about variants whose availability came back above zero that way.
+    """
+    now = timezone.now()
+    expired = Reservation.objects.filter(expires_at__lte=now)
+    lapsed = dict(
+        expired.order_by()
+        .values("variant_id")
+        .annotate(total=Sum("quantity"))
+        .values_list("variant_id", "total")
+    )
+    released = expired.delete()[0]
+    if lapsed:
+        after = availability(variant_ids=lapsed)  # never below 0: 0 means still sold out
+        _crossed({pk: after[pk] - total for pk, total in lapsed.items()}, after)
+    return released
 
 
 # --- Orders ----------------------------------------------------------------------------------
@@ -344,15 +389,20 @@ def stock_transfer(
     return leaving, arriving
 
 
+@transaction.atomic
 def availability_push(*, variant_ids: Iterable[int] | None = None) -> int:
-    """Tell the catalog which of these variants (all, when None) are in stock now."""
-    from catalog.models import Variant
-    from catalog.services import availability_set
-    from inventory.selectors import availability
+    """Tell the catalog which of these variants (all, when None) are in stock now.
 
-    variants = Variant.objects.all()
-    if variant_ids is not None:
-        variants = variants.filter(pk__in=list(variant_ids))
+    Availability is read under the catalog's availability lock (the products' rows), so
+    pushes take turns: one that read before a stock change cannot write after the push
+    that change enqueued (which runs after the change commits, and so reads it).
+    """
+    from catalog.models import Variant
+    from catalog.services import availability_lock, availability_set
+
+    ids = None if variant_ids is None else sorted(set(variant_ids))
+    availability_lock(variant_ids=ids)
+    variants = Variant.objects.all() if ids is None else Variant.objects.filter(pk__in=ids)
     tracked = dict(variants.values_list("pk", "track_inventory"))
     free = availability(variant_ids=[pk for pk, track in tracked.items() if track])
     return availability_set(

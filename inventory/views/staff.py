@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Count, F, Sum
+from django.db.models import Count, Sum
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -35,7 +35,6 @@ from inventory.models import (
     PurchaseOrder,
     SalesChannel,
     StockAlert,
-    StockLevel,
     Supplier,
     SupplierItem,
     WebhookDelivery,
@@ -55,6 +54,7 @@ from inventory.selectors import (
     ledger_for_variant,
     on_hand_history,
     stock_list_for_staff,
+    stock_with_free,
 )
 from inventory.services import InventoryError, stock_adjust, stock_adjust_bulk, stock_transfer
 from inventory.stock_csv import stock_csv_export, stock_csv_import, stock_csv_parse
@@ -107,10 +107,10 @@ def variant_stock(request: HttpRequest, variant_pk: int) -> HttpResponse:
     context = {
         "variant": variant,
         "levels": list(
-            StockLevel.objects.filter(variant=variant)
+            stock_with_free()
+            .filter(variant=variant)
             .select_related("warehouse")
-            .annotate(free=F("on_hand") - F("allocated"))
-            .order_by("warehouse__priority")
+            .order_by("warehouse__priority", "pk")
         ),
         "ledger": ledger_for_variant(variant_id=variant.pk),
         "chart": line_chart(on_hand_history(variant_id=variant.pk)),
@@ -223,7 +223,7 @@ def _received(request: HttpRequest, order: PurchaseOrder) -> dict[int, int]:
     quantities = {}
     for line in order.lines.all():
         raw = request.POST.get(f"receive-{line.pk}", "").strip() or "0"
-        if not raw.isdigit():
+        if not (raw.isascii() and raw.isdigit()):
             raise InventoryError(f"“{raw}” is not a number of units.")
         quantities[line.pk] = int(raw)
     if not any(quantities.values()):
@@ -235,22 +235,25 @@ def _received(request: HttpRequest, order: PurchaseOrder) -> dict[int, int]:
 @require_POST
 def reorder(request: HttpRequest) -> HttpResponse:
     """Draft purchase orders for the open alerts ticked on the alerts page."""
-    ids = [int(pk) for pk in request.POST.getlist("alerts") if pk.isdigit()]
+    ids = [int(pk) for pk in request.POST.getlist("alerts") if pk.isascii() and pk.isdigit()]
     alerts_ = list(
         StockAlert.objects.filter(pk__in=ids, resolved_at__isnull=True).select_related("stock")
     )
     if not alerts_:
         messages.error(request, "Tick the alerts to reorder.")
         return redirect("inventory:staff-alerts")
-    orders, skipped = purchase_orders_from_alerts(alerts=alerts_, actor=request.user)
-    if orders:
-        messages.success(
-            request, f"{len(orders)} draft purchase order{'s' if len(orders) != 1 else ''} made."
+    done = purchase_orders_from_alerts(alerts=alerts_, actor=request.user)
+    if done.drafted:
+        numbers = ", ".join(order.number for order in done.drafted)
+        messages.success(request, f"Drafted for reorder: {numbers}.")
+    if done.covered:
+        messages.info(
+            request, f"Already on an open purchase order, not ordered again: {len(done.covered)}."
         )
-    if skipped:
+    if done.skipped:
         messages.warning(
             request,
-            f"Not reordered, no preferred supplier: {len(skipped)}.",
+            f"Not reordered, no preferred supplier: {len(done.skipped)}.",
         )
     return redirect("inventory:staff-purchase-orders")
 
@@ -424,6 +427,9 @@ def count_scan(request: HttpRequest, pk: int) -> HttpResponse:
 @staff_required("inventory.change_cyclecount")
 @require_POST
 def count_approve(request: HttpRequest, pk: int) -> HttpResponse:
+    # Approval writes count movements to the ledger: a stock change, as receiving is.
+    if not request.user.has_perm("inventory.change_stocklevel"):
+        raise PermissionDenied("Approving a count changes stock; your role cannot.")
     count = get_object_or_404(CycleCount, pk=pk)
     try:
         changed = cycle_count_approve(count=count, actor=request.user)

@@ -117,8 +117,9 @@ def test_availability_for_many_products_is_a_fixed_number_of_queries(
     from catalog.services import availability_set
 
     variants = [VariantFactory() for _ in range(20)]
-    # Read the flags, update the variants, update the products, and the savepoint pair.
-    with django_assert_max_num_queries(5):
+    # Lock the products, read the flags, update the variants, update the products, and the
+    # savepoint pair.
+    with django_assert_max_num_queries(6):
         changed = availability_set(in_stock={variant.pk: False for variant in variants})
     assert changed == 20
     assert not Product.objects.filter(in_stock=True).exists()

@@ -119,3 +119,38 @@ def test_a_sale_before_the_shelf_is_counted_is_not_counted_twice(shelf):
     assert cycle_count_approve(count=count) == 0
     assert StockLevel.objects.get(variant=mug).on_hand == 7
     assert cycle_count_accuracy(count=count) == 1.0
+
+
+def test_approving_a_count_needs_the_right_to_change_stock(client, roles, staff_login, shelf):
+    from django.contrib.auth.models import Permission
+
+    main, mug, _ = shelf
+    count = cycle_count_start(warehouse=main)
+    cycle_count_record(count=count, code="MUG-1", quantity=7)
+    counter = StaffFactory()
+    counter.user_permissions.add(
+        *Permission.objects.filter(
+            content_type__app_label="inventory",
+            codename__in=["access_inventory", "view_cyclecount", "change_cyclecount"],
+        ),
+        Permission.objects.get(codename="access_dashboard"),
+    )
+    staff_login(counter)
+    assert client.get(f"/dashboard/inventory/counts/{count.pk}/").status_code == 200
+    response = client.post(f"/dashboard/inventory/counts/{count.pk}/approve/")
+    assert response.status_code == 403
+    assert StockLevel.objects.get(variant=mug).on_hand == 10
+    count.refresh_from_db()
+    assert count.status == CycleCount.Status.OPEN
+
+
+def test_the_value_of_a_difference_is_in_the_products_currency(client, roles, staff_login):
+    main = WarehouseFactory()
+    tea = VariantFactory(sku="TEA-1", currency="USD", cost=Decimal("2.50"))
+    stock(tea, main, 4)
+    count = cycle_count_start(warehouse=main)
+    cycle_count_record(count=count, code="TEA-1", quantity=2)
+    staff_login(StaffFactory(role="Warehouse"))
+    page = client.get(f"/dashboard/inventory/counts/{count.pk}/").text
+    assert "-$5.00" in page
+    assert "€" not in page.split("<tbody>")[1].split("</tbody>")[0]

@@ -22,6 +22,7 @@ from inventory.purchasing import (
     purchase_order_create,
     purchase_order_receive,
     purchase_order_transition,
+    purchase_orders_from_alerts,
 )
 from inventory.services import InventoryError
 from tests.factories import VariantFactory
@@ -145,3 +146,103 @@ def test_the_reorder_suggestion_uses_the_supplier_lead_time_and_what_is_on_order
     stock_alerts_check()
     # 17 / 28 a day x 10 days lead time = 6.07, + 2 safety, - 4 on order, - 3 free = 1.07 -> 2
     assert StockAlert.objects.get().suggested_quantity == 2
+
+
+# --- Reorder is idempotent ---------------------------------------------------------------------
+
+
+def low_alert(variant, warehouse, reorder_quantity=20):
+    level = stock(variant, warehouse, 1)
+    StockLevel.objects.filter(pk=level.pk).update(
+        reorder_point=5, reorder_quantity=reorder_quantity
+    )
+    stock_alerts_check()
+    return StockAlert.objects.get(stock=level, resolved_at__isnull=True)
+
+
+def test_reordering_the_same_alerts_twice_drafts_one_order(setup):
+    _, variant, warehouse = setup
+    alert = low_alert(variant, warehouse)
+    first = purchase_orders_from_alerts(alerts=[alert])
+    second = purchase_orders_from_alerts(alerts=[alert])
+    [draft] = first.drafted
+    assert (second.drafted, second.covered) == ([], [alert])
+    assert PurchaseOrder.objects.get() == draft
+    assert draft.lines.get().quantity_ordered == 20
+    alert.refresh_from_db()
+    assert alert.purchase_order == draft
+
+
+def test_a_new_alert_joins_the_draft_an_earlier_reorder_made(setup):
+    supplier, variant, warehouse = setup
+    other = VariantFactory(sku="LID-1")
+    SupplierItem.objects.create(
+        supplier=supplier, variant=other, unit_cost=Decimal("3.00"), is_preferred=True
+    )
+    first = low_alert(variant, warehouse)
+    [draft] = purchase_orders_from_alerts(alerts=[first]).drafted
+    second = low_alert(other, warehouse, reorder_quantity=8)
+    done = purchase_orders_from_alerts(alerts=[first, second])
+    assert (done.drafted, done.covered) == ([draft], [first])
+    assert PurchaseOrder.objects.count() == 1
+    lines = {
+        line.variant.sku: (line.quantity_ordered, line.unit_cost) for line in draft.lines.all()
+    }
+    assert lines == {"PAN-1": (20, Decimal("16.00")), "LID-1": (8, Decimal("3.00"))}
+
+
+def test_a_draft_line_is_raised_to_a_bigger_suggestion_never_lowered(setup):
+    _, variant, warehouse = setup
+    alert = low_alert(variant, warehouse)
+    [draft] = purchase_orders_from_alerts(alerts=[alert]).drafted
+    for suggested, expected in ((30, 30), (5, 30)):
+        StockAlert.objects.filter(pk=alert.pk).update(resolved_at=timezone.now())
+        StockLevel.objects.filter(pk=alert.stock_id).update(reorder_quantity=suggested)
+        stock_alerts_check()
+        alert = StockAlert.objects.get(resolved_at__isnull=True)
+        assert purchase_orders_from_alerts(alerts=[alert]).drafted == [draft]
+        assert draft.lines.get().quantity_ordered == expected
+    assert PurchaseOrder.objects.count() == 1
+
+
+def test_an_alert_whose_order_was_cancelled_can_be_reordered(setup):
+    _, variant, warehouse = setup
+    alert = low_alert(variant, warehouse)
+    [draft] = purchase_orders_from_alerts(alerts=[alert]).drafted
+    purchase_order_transition(order=draft, to=Status.CANCELLED)
+    [again] = purchase_orders_from_alerts(alerts=[alert]).drafted
+    assert again != draft
+    assert again.status == Status.DRAFT
+
+
+def test_a_new_alert_after_the_reorder_draft_was_sent_gets_a_new_draft(setup):
+    supplier, variant, warehouse = setup
+    supplier.email = "orders@forge.example"
+    supplier.save()
+    other = VariantFactory(sku="LID-1")
+    SupplierItem.objects.create(
+        supplier=supplier, variant=other, unit_cost=Decimal("3.00"), is_preferred=True
+    )
+    first = low_alert(variant, warehouse)
+    [sent] = purchase_orders_from_alerts(alerts=[first]).drafted
+    purchase_order_transition(order=sent, to=Status.SENT)
+    second = low_alert(other, warehouse)
+    [draft] = purchase_orders_from_alerts(alerts=[first, second]).drafted
+    assert draft != sent
+    assert [line.variant_id for line in sent.lines.all()] == [variant.pk]
+    assert [line.variant_id for line in draft.lines.all()] == [other.pk]
+
+
+def test_what_is_on_order_lowers_the_suggestion_only_for_the_warehouse_it_goes_to(setup):
+    _, variant, main = setup
+    backup = WarehouseFactory(code="backup", priority=1)
+    for warehouse in (main, backup):
+        level = stock(variant, warehouse, 1)
+        StockLevel.objects.filter(pk=level.pk).update(reorder_point=5, reorder_quantity=20)
+    sent_order(setup, quantity=12)  # into main
+    stock_alerts_check()
+    suggested = {
+        alert.stock.warehouse.code: alert.suggested_quantity
+        for alert in StockAlert.objects.select_related("stock__warehouse")
+    }
+    assert suggested == {"main": 8, "backup": 20}

@@ -82,7 +82,10 @@ def test_receiving_raises_stock_and_over_receipt_asks_first(warehouse_staff, ord
     assert order.status == Status.RECEIVED
 
 
-@pytest.mark.parametrize(("value", "message"), [("abc", "is not a number"), ("", "how many units")])
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [("abc", "is not a number"), ("²", "is not a number"), ("", "how many units")],
+)
 def test_bad_receiving_input_is_explained(warehouse_staff, order, value, message):
     order.status = Status.SENT
     order.save()
@@ -121,3 +124,25 @@ def test_the_list_filters_by_status(warehouse_staff, order):
     assert order.number in page
     page = warehouse_staff.get("/dashboard/inventory/purchase-orders/", {"status": "received"}).text
     assert order.number not in page
+
+
+def test_pressing_reorder_twice_drafts_one_order(warehouse_staff, order):
+    variant = order.lines.get().variant
+    level = stock(variant, order.warehouse, 1)
+    StockLevel.objects.filter(pk=level.pk).update(reorder_point=5, reorder_quantity=20)
+    stock_alerts_check()
+    alert = StockAlert.objects.get()
+    for _ in range(2):
+        response = warehouse_staff.post(
+            "/dashboard/inventory/alerts/reorder/", {"alerts": [alert.pk]}, follow=True
+        )
+    assert "Already on an open purchase order, not ordered again: 1." in response.text
+    draft = PurchaseOrder.objects.exclude(pk=order.pk).get()
+    assert draft.lines.get().quantity_ordered == 20
+    assert f"on {draft.number}" in warehouse_staff.get("/dashboard/inventory/alerts/").text
+
+
+def test_odd_alert_ids_are_ignored_not_a_server_error(warehouse_staff, order):
+    response = warehouse_staff.post("/dashboard/inventory/alerts/reorder/", {"alerts": ["²"]})
+    assert response.status_code == 302
+    assert PurchaseOrder.objects.count() == 1
