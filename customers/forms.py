@@ -224,8 +224,9 @@ COUNTRY_CHOICES = [("", "Choose a country"), *COUNTRIES]
 
 
 class AddressForm(forms.ModelForm):
+    # No max_length: "Germany" deserves "choose from the list", not "at most 2 characters".
     country = forms.CharField(
-        max_length=2,
+        max_length=100,
         widget=forms.Select(choices=COUNTRY_CHOICES, attrs={"autocomplete": "country"}),
     )
     default_shipping = forms.BooleanField(required=False, label="Default shipping address")
