@@ -24,6 +24,7 @@ from customers.services import (
 
 PAGE_SIZE = 50
 ORDERS_URL = "/dashboard/orders/"
+DETAIL = "customers/staff/customer_detail.html"
 
 
 @staff_required("customers.access_customers")
@@ -55,7 +56,7 @@ def _detail_context(customer: Customer, **extra: object) -> dict:
 @staff_required("customers.view_customer")
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
     customer = customer_get_for_staff_or_404(pk)
-    return render(request, "customers/staff/customer_detail.html", _detail_context(customer))
+    return render(request, DETAIL, _detail_context(customer))
 
 
 @staff_required("customers.change_customer")
@@ -63,27 +64,19 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
 def note(request: HttpRequest, pk: int) -> HttpResponse:
     customer = get_object_or_404(Customer, pk=pk)
     form = NoteForm(request.POST)
-    if form.is_valid():
-        customer_note_set(customer=customer, note=form.cleaned_data["note"])
-        saved = "Note saved."
-    else:
-        saved = None
-    if not request.htmx:
-        if saved:
-            messages.success(request, saved)
-            return redirect("customers:staff-detail", pk=pk)
+    if not form.is_valid():
+        if request.htmx:
+            context = _detail_context(customer, note_form=form)
+            return render(request, f"{DETAIL}#customer-note", context, status=400)
         context = _detail_context(customer_get_for_staff_or_404(pk), note_form=form)
-        return render(request, "customers/staff/customer_detail.html", context, status=400)
-    context = _detail_context(customer, note_form=form if not saved else None, note_saved=saved)
-    if context["note_form"] is None:
-        context["note_form"] = NoteForm(initial={"note": customer.note})
-    response = render(
-        request,
-        "customers/staff/customer_detail.html#customer-note",
-        context,
-        status=200 if saved else 400,
-    )
-    return trigger_client_event(response, "customer-updated") if saved else response
+        return render(request, DETAIL, context, status=400)
+    customer_note_set(customer=customer, note=form.cleaned_data["note"])
+    if not request.htmx:
+        messages.success(request, "Note saved.")
+        return redirect("customers:staff-detail", pk=pk)
+    context = _detail_context(customer, note_saved="Note saved.")
+    response = render(request, f"{DETAIL}#customer-note", context)
+    return trigger_client_event(response, "customer-updated")
 
 
 @staff_required("customers.change_customer")
@@ -113,13 +106,13 @@ def _tags_answer(request: HttpRequest, customer: Customer, form: TagForm) -> Htt
     if not request.htmx:
         if failed:
             context = _detail_context(customer_get_for_staff_or_404(customer.pk), tag_form=form)
-            return render(request, "customers/staff/customer_detail.html", context, status=400)
+            return render(request, DETAIL, context, status=400)
         return redirect("customers:staff-detail", pk=customer.pk)
     customer = customer_get_for_staff_or_404(customer.pk)
     context = _detail_context(customer, tag_form=form if failed else TagForm())
     response = render(
         request,
-        "customers/staff/customer_detail.html#customer-tags",
+        f"{DETAIL}#customer-tags",
         context,
         status=400 if failed else 200,
     )
