@@ -228,6 +228,7 @@ class AddressForm(forms.ModelForm):
     country = forms.CharField(
         max_length=100,
         widget=forms.Select(choices=COUNTRY_CHOICES, attrs={"autocomplete": "country"}),
+        error_messages={"required": "Choose a country."},
     )
     default_shipping = forms.BooleanField(required=False, label="Default shipping address")
     default_billing = forms.BooleanField(required=False, label="Default billing address")
