@@ -5,6 +5,8 @@ Every form that checks a secret counts the attempt against a throttle first.
 
 from __future__ import annotations
 
+import contextlib
+
 from django import forms
 from django.contrib.auth import authenticate, password_validation
 from django.contrib.auth.forms import PasswordChangeForm, PasswordResetForm, SetPasswordForm
@@ -13,7 +15,7 @@ from django.http import HttpRequest
 
 from customers.countries import COUNTRIES, COUNTRY_NAMES
 from customers.models import ADDRESS_FIELDS, Address, User
-from customers.services import user_email_confirmed, user_password_set
+from customers.services import AccountError, user_email_confirmed, user_password_set
 from customers.tasks import shopper_password_reset_send_task, staff_password_reset_send_task
 from customers.throttle import Throttle, retry_message
 
@@ -210,7 +212,9 @@ class ShopperSetPasswordForm(StaffSetPasswordForm):
     def save(self, commit: bool = True) -> User:
         user = super().save(commit)
         if user.email_confirmed_at is None:
-            user_email_confirmed(user=user)
+            # If the record is another account's, the new password still counts.
+            with contextlib.suppress(AccountError):
+                user_email_confirmed(user=user)
         return user
 
 
