@@ -247,6 +247,7 @@ def test_an_unconfirmed_account_page_asks_for_confirmation(client):
     page = client.get("/account/").text
     assert "Confirm your email." in page
     assert 'name="accepts_marketing"' not in page
+    assert 'href="/account/addresses/"' not in page
 
 
 def test_consent_toggle_records_the_time_and_source(client):
