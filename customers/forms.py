@@ -5,15 +5,18 @@ Every form that checks a secret counts the attempt against a throttle first.
 
 from __future__ import annotations
 
+import contextlib
+
 from django import forms
-from django.contrib.auth import authenticate
+from django.contrib.auth import authenticate, password_validation
 from django.contrib.auth.forms import PasswordChangeForm, PasswordResetForm, SetPasswordForm
 from django.db import transaction
 from django.http import HttpRequest
 
-from customers.models import User
-from customers.services import user_password_set
-from customers.tasks import staff_password_reset_send_task
+from customers.countries import COUNTRIES, COUNTRY_NAMES
+from customers.models import ADDRESS_FIELDS, Address, User
+from customers.services import AccountError, user_email_confirmed, user_password_set
+from customers.tasks import shopper_password_reset_send_task, staff_password_reset_send_task
 from customers.throttle import Throttle, retry_message
 
 WRONG_CREDENTIALS = "That email and password do not match an account."
@@ -148,3 +151,129 @@ class StaffPasswordResetForm(PasswordResetForm):
             transaction.on_commit(
                 lambda user_id=user.pk: staff_password_reset_send_task.delay(user_id)
             )
+
+
+# --- Shopper accounts ------------------------------------------------------------------------
+
+
+class SignUpForm(forms.Form):
+    full_name = forms.CharField(
+        label="Name", max_length=150, widget=forms.TextInput(attrs={"autocomplete": "name"})
+    )
+    email = forms.EmailField(widget=forms.EmailInput(attrs={"autocomplete": "email"}))
+    password = forms.CharField(
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text="At least 8 characters, not a common password and not only digits.",
+    )
+    accepts_marketing = forms.BooleanField(
+        required=False,
+        label="Email me news and offers. I can unsubscribe at any time.",
+    )
+
+    def clean_email(self) -> str:
+        email = self.cleaned_data["email"].strip().lower()
+        if User.objects.filter(email__iexact=email).exists():
+            raise forms.ValidationError(
+                "An account with this email already exists. Sign in, or reset your password.",
+                code="email_taken",
+            )
+        return email
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        password = cleaned.get("password")
+        if password:
+            candidate = User(email=cleaned.get("email", ""), full_name=cleaned.get("full_name", ""))
+            try:
+                password_validation.validate_password(password, candidate)
+            except forms.ValidationError as err:
+                self.add_error("password", err)
+        return cleaned
+
+
+class ShopperPasswordResetForm(StaffPasswordResetForm):
+    """The storefront's reset: shoppers only, otherwise as the staff form (same answer
+    for any address, throttled, mailed by a worker)."""
+
+    def get_users(self, email: str):
+        return User.objects.filter(email__iexact=email, is_active=True, is_staff=False)
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        for user in self.get_users(self.cleaned_data["email"]):
+            transaction.on_commit(
+                lambda user_id=user.pk: shopper_password_reset_send_task.delay(user_id)
+            )
+
+
+class ShopperSetPasswordForm(StaffSetPasswordForm):
+    """A new password through an emailed link: opening that link proves the address too."""
+
+    def save(self, commit: bool = True) -> User:
+        user = super().save(commit)
+        if user.email_confirmed_at is None:
+            # If the record is another account's, the new password still counts.
+            with contextlib.suppress(AccountError):
+                user_email_confirmed(user=user)
+        return user
+
+
+class ConsentForm(forms.Form):
+    accepts_marketing = forms.BooleanField(
+        required=False, label="Email me news and offers. I can unsubscribe at any time."
+    )
+
+
+COUNTRY_CHOICES = [("", "Choose a country"), *COUNTRIES]
+
+
+class AddressForm(forms.ModelForm):
+    # No max_length: "Germany" deserves "choose from the list", not "at most 2 characters".
+    country = forms.CharField(
+        max_length=100,
+        widget=forms.Select(choices=COUNTRY_CHOICES, attrs={"autocomplete": "country"}),
+        error_messages={"required": "Choose a country."},
+    )
+    default_shipping = forms.BooleanField(required=False, label="Default shipping address")
+    default_billing = forms.BooleanField(required=False, label="Default billing address")
+
+    class Meta:
+        model = Address
+        fields = list(ADDRESS_FIELDS)
+        widgets = {
+            "full_name": forms.TextInput(attrs={"autocomplete": "name"}),
+            "company": forms.TextInput(attrs={"autocomplete": "organization"}),
+            "line1": forms.TextInput(attrs={"autocomplete": "address-line1"}),
+            "line2": forms.TextInput(attrs={"autocomplete": "address-line2"}),
+            "city": forms.TextInput(attrs={"autocomplete": "address-level2"}),
+            "region": forms.TextInput(attrs={"autocomplete": "address-level1"}),
+            "postal_code": forms.TextInput(attrs={"autocomplete": "postal-code"}),
+            "phone": forms.TextInput(attrs={"autocomplete": "tel", "type": "tel"}),
+        }
+        error_messages = {
+            "postal_code": {"required": "Enter the postal code."},
+            "line1": {"required": "Enter the street address."},
+            "city": {"required": "Enter the city."},
+            "full_name": {"required": "Enter the name of the recipient."},
+        }
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["default_shipping"].initial = self.instance.is_default_shipping
+            self.fields["default_billing"].initial = self.instance.is_default_billing
+
+    def clean_country(self) -> str:
+        code = self.cleaned_data["country"].strip().upper()
+        if code not in COUNTRY_NAMES:
+            raise forms.ValidationError("Choose a country from the list.", code="unknown_country")
+        return code
+
+    def clean_postal_code(self) -> str:
+        code = " ".join(self.cleaned_data["postal_code"].split()).upper()
+        if not code:
+            raise forms.ValidationError("Enter the postal code.", code="required")
+        return code
+
+    def address_data(self) -> dict[str, str]:
+        return {field: self.cleaned_data[field] for field in ADDRESS_FIELDS}

@@ -6,6 +6,8 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from customers.countries import country_name
+
 
 class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
@@ -43,6 +45,12 @@ class User(AbstractBaseUser, PermissionsMixin):
     # Set for a one-time password handed out by `createstaff`; cleared on the first change.
     password_change_required = models.BooleanField(default=False)
     date_joined = models.DateTimeField(default=timezone.now)
+    # Set when the owner of the address opened the emailed link; until then the account
+    # claims no customer record (and so no past orders) of that address.
+    email_confirmed_at = models.DateTimeField(null=True, blank=True)
+    # The marketing box ticked at sign-up: recorded on the customer record (with its
+    # timestamp) once the address is confirmed, never on someone else's record before.
+    signup_accepts_marketing = models.BooleanField(default=False)
 
     objects = UserManager()
 
@@ -116,6 +124,19 @@ class RecoveryCode(models.Model):
 MONEY = {"max_digits": 12, "decimal_places": 2}
 
 
+class CustomerTag(models.Model):
+    """A label staff put on customers ("wholesale", "vip"); names are unique in any case."""
+
+    name = models.CharField(max_length=40, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(Lower("name"), name="customer_tag_name_ci_unique")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class Customer(models.Model):
     """Everyone who bought or signed up, identified by email, with or without an account.
 
@@ -136,6 +157,7 @@ class Customer(models.Model):
     marketing_consent_at = models.DateTimeField(null=True, blank=True)
     marketing_consent_source = models.CharField(max_length=40, blank=True)
     note = models.TextField(blank=True)
+    tags = models.ManyToManyField(CustomerTag, blank=True, related_name="customers")
     orders_count = models.PositiveIntegerField(default=0)
     total_spent = models.DecimalField(**MONEY, default=0)
     currency = models.CharField(max_length=3, default="EUR")
@@ -152,6 +174,7 @@ class Customer(models.Model):
             models.Index(fields=["-last_order_at"]),
             models.Index(fields=["-total_spent"]),
             models.Index(fields=["full_name"]),
+            models.Index(fields=["-orders_count"]),
         ]
 
     def __str__(self) -> str:
@@ -198,6 +221,10 @@ class Address(models.Model):
 
     def __str__(self) -> str:
         return f"{self.full_name}, {self.line1}, {self.city}"
+
+    @property
+    def country_name(self) -> str:
+        return country_name(self.country)
 
     def as_dict(self) -> dict[str, str]:
         """The copy an order keeps."""

@@ -17,10 +17,24 @@ from django.utils import timezone
 from customers.models import Customer
 
 
+def may_claim(user, email: str) -> bool:
+    """Whether `user` may be linked to the customer record of `email`: only an account whose
+    owner confirmed that very address. Anyone can sign up with someone else's email (or
+    type it at checkout); linking then would show them that person's orders."""
+    return (
+        user is not None
+        and getattr(user, "email_confirmed_at", None) is not None
+        and user.email.strip().lower() == email.strip().lower()
+    )
+
+
 def customer_for_email(*, email: str, full_name: str = "", user=None) -> Customer:
-    """The customer of `email` (any case), made when new; linked to `user` when given and
-    the record has no account yet. Safe against two checkouts making the same one."""
+    """The customer of `email` (any case), made when new; linked to `user` when given, the
+    record has no account yet and the user confirmed this address (`may_claim`). Safe
+    against two checkouts making the same one."""
     email = email.strip().lower()
+    if not may_claim(user, email):
+        user = None
     customer = Customer.objects.filter(email__iexact=email).first()
     if customer is None:
         try:

@@ -12,15 +12,30 @@ import secrets
 import pyotp
 from django.contrib.auth.models import Group, Permission
 from django.contrib.auth.password_validation import validate_password
+from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from config.mail import send_templated_email
-from customers.models import RecoveryCode, TOTPDevice, User
+from customers.models import (
+    ADDRESS_FIELDS,
+    Address,
+    Customer,
+    CustomerTag,
+    RecoveryCode,
+    TOTPDevice,
+    User,
+)
+from customers.records import customer_consent_set, customer_for_email
 from customers.roles import PROJECT_APPS, ROLES, role_grants
-from customers.selectors import staff_password_reset_url
+from customers.selectors import (
+    EMAIL_CONFIRM_SALT,
+    email_confirmation_url,
+    shopper_password_reset_url,
+    staff_password_reset_url,
+)
 
 RECOVERY_CODE_COUNT = 10
 
@@ -228,3 +243,197 @@ def totp_device_remove(*, user: User) -> None:
     if user.needs_second_factor_setup():
         # Roll back: the role may not go without it.
         raise StaffError("Your role must use two-factor authentication; it cannot be turned off.")
+
+
+# --- Shopper accounts ------------------------------------------------------------------------
+
+# A confirmation link stays good for a week: people sign up, then read their mail later.
+EMAIL_CONFIRM_SECONDS = 7 * 24 * 60 * 60
+SIGNUP_SOURCE = "signup"
+
+
+class AccountError(Exception):
+    """A shopper account step that cannot be done as asked; the message says why."""
+
+
+@transaction.atomic
+def shopper_sign_up(
+    *, email: str, password: str, full_name: str = "", accepts_marketing: bool = False
+) -> User:
+    """Create a shopper account (password already validated) and mail the confirmation link.
+
+    The account claims nothing yet: the customer record of this address, with its past
+    orders and its consent, is linked only when the link in the email is opened.
+    """
+    user = User.objects.create_user(email=email, password=password, full_name=full_name.strip())
+    user.signup_accepts_marketing = accepts_marketing
+    user.save(update_fields=["signup_accepts_marketing"])
+    transaction.on_commit(lambda: _email_confirmation_task().delay(user.pk))
+    return user
+
+
+def _email_confirmation_task():
+    from customers.tasks import email_confirmation_send_task  # tasks import this module
+
+    return email_confirmation_send_task
+
+
+def email_confirmation_send(*, user_id: int) -> bool:
+    """Mail the confirmation link to `user_id`; False if there is nothing to confirm."""
+    user = User.objects.filter(
+        pk=user_id, is_active=True, is_staff=False, email_confirmed_at__isnull=True
+    ).first()
+    if user is None:
+        return False
+    send_templated_email(
+        template="account_confirm",
+        to=[user.email],
+        context={"user": user, "confirm_url": email_confirmation_url(user=user)},
+    )
+    return True
+
+
+def email_confirmation_request(*, user: User) -> None:
+    """Send the link again (after commit, through a worker)."""
+    transaction.on_commit(lambda: _email_confirmation_task().delay(user.pk))
+
+
+@transaction.atomic
+def user_email_confirmed(*, user: User) -> Customer:
+    """Mark `user`'s address as proven and claim the customer record of that address
+    (made when there is none), so its past guest orders show in the account."""
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if user.email_confirmed_at is None:
+        user.email_confirmed_at = timezone.now()
+        user.save(update_fields=["email_confirmed_at"])
+    customer = customer_for_email(email=user.email, full_name=user.full_name, user=user)
+    if customer.user_id != user.pk:
+        # Another account claimed this record first; it cannot have two owners.
+        raise AccountError("This address belongs to another account. Contact us for help.")
+    if user.signup_accepts_marketing:
+        customer_consent_set(customer=customer, accepts=True, source=SIGNUP_SOURCE)
+        user.signup_accepts_marketing = False
+        user.save(update_fields=["signup_accepts_marketing"])
+    elif customer.marketing_consent_at is None:
+        customer_consent_set(customer=customer, accepts=False, source=SIGNUP_SOURCE)
+    return customer
+
+
+def user_email_confirm(*, token: str) -> User:
+    """Confirm the address named in a signed link; raises AccountError when the link is
+    forged, expired, or the account or its address has changed since."""
+    try:
+        data = signing.loads(token, salt=EMAIL_CONFIRM_SALT, max_age=EMAIL_CONFIRM_SECONDS)
+    except signing.SignatureExpired:
+        raise AccountError("This link has expired. Sign in to get a new one.") from None
+    except signing.BadSignature:
+        raise AccountError("This link is not valid. Check that you copied all of it.") from None
+    user = User.objects.filter(pk=data.get("u"), is_active=True, is_staff=False).first()
+    if user is None or user.email.lower() != str(data.get("e", "")).lower():
+        raise AccountError("This link is not valid any more. Sign in to get a new one.")
+    user_email_confirmed(user=user)
+    return user
+
+
+def shopper_password_reset_send(*, user_id: int) -> bool:
+    """Mail a reset link to the shopper `user_id`; False if there is none to mail."""
+    user = User.objects.filter(pk=user_id, is_active=True, is_staff=False).first()
+    if user is None:
+        return False
+    send_templated_email(
+        template="account_password_reset",
+        to=[user.email],
+        context={"email": user.email, "reset_url": shopper_password_reset_url(user=user)},
+    )
+    return True
+
+
+# --- Addresses and consent -------------------------------------------------------------------
+
+DEFAULT_KINDS = {"shipping": "is_default_shipping", "billing": "is_default_billing"}
+
+
+def _lock_customer(customer: Customer) -> None:
+    # One default per kind is a partial unique index: switching is clear-then-set, and the
+    # customer row lock makes two tabs switching at once queue instead of colliding.
+    Customer.objects.select_for_update().filter(pk=customer.pk).first()
+
+
+@transaction.atomic
+def address_save(
+    *,
+    customer: Customer,
+    data: dict[str, str],
+    address: Address | None = None,
+    default_shipping: bool = False,
+    default_billing: bool = False,
+) -> Address:
+    """Create or update a saved address; the first one becomes both defaults."""
+    _lock_customer(customer)
+    if address is None:
+        address = Address(customer=customer)
+        if not customer.addresses.exists():
+            default_shipping = default_billing = True
+    for field in ADDRESS_FIELDS:
+        if field in data:
+            setattr(address, field, data[field])
+    address.country = address.country.upper()
+    wanted = {"shipping": default_shipping, "billing": default_billing}
+    for kind, flag in DEFAULT_KINDS.items():
+        if wanted[kind] and not getattr(address, flag):
+            customer.addresses.exclude(pk=address.pk).filter(**{flag: True}).update(**{flag: False})
+            setattr(address, flag, True)
+    address.full_clean(exclude=["customer"])
+    address.save()
+    return address
+
+
+@transaction.atomic
+def address_set_default(*, address: Address, kind: str) -> Address:
+    """Make `address` the default for `kind` ("shipping" or "billing") in one transaction."""
+    if kind not in DEFAULT_KINDS:
+        raise AccountError("Choose shipping or billing.")
+    flag = DEFAULT_KINDS[kind]
+    _lock_customer(address.customer)
+    Address.objects.filter(customer_id=address.customer_id, **{flag: True}).exclude(
+        pk=address.pk
+    ).update(**{flag: False})
+    if not getattr(address, flag):
+        setattr(address, flag, True)
+        address.save(update_fields=[flag])
+    return address
+
+
+@transaction.atomic
+def address_delete(*, address: Address) -> None:
+    address.delete()
+
+
+# --- Staff: notes and tags -------------------------------------------------------------------
+
+
+def customer_note_set(*, customer: Customer, note: str) -> Customer:
+    customer.note = note.strip()
+    customer.save(update_fields=["note"])
+    return customer
+
+
+@transaction.atomic
+def customer_tag_add(*, customer: Customer, name: str) -> CustomerTag:
+    """Put the tag `name` (found in any case, made when new) on `customer`."""
+    name = " ".join(name.split())
+    if not name:
+        raise AccountError("A tag needs a name.")
+    tag = CustomerTag.objects.filter(name__iexact=name).first()
+    if tag is None:
+        try:
+            with transaction.atomic():
+                tag = CustomerTag.objects.create(name=name)
+        except IntegrityError:  # made meanwhile by another request
+            tag = CustomerTag.objects.get(name__iexact=name)
+    customer.tags.add(tag)
+    return tag
+
+
+def customer_tag_remove(*, customer: Customer, tag: CustomerTag) -> None:
+    customer.tags.remove(tag)

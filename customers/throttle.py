@@ -75,6 +75,11 @@ class Throttle:
             window=60 * 60,
         )
 
+    @classmethod
+    def for_confirmation_email(cls, user_id: int) -> Throttle:
+        # Each request mails someone: a signed-in script must not turn us into a spammer.
+        return cls(counters=((f"confirm:{user_id}", 5),), window=60 * 60)
+
     def _bucket(self, key: str, now: float) -> tuple[str, float]:
         index = int(now // self.window)
         return f"throttle:{key}:{index}", (index + 1) * self.window
