@@ -20,7 +20,7 @@ class AbandonmentSequenceForm(forms.Form):
         help_text="Counted from the shopper's last change to the cart.",
     )
     step2_delay_hours = forms.IntegerField(
-        label="Second email after (hours)", min_value=2, max_value=MAX_DELAY_HOURS
+        label="Second email after (hours)", min_value=1, max_value=MAX_DELAY_HOURS
     )
     voucher_percent = forms.IntegerField(
         label="Voucher in the second email (% off)",
