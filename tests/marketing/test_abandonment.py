@@ -458,3 +458,28 @@ def test_a_resent_second_email_reuses_its_voucher(
     code = Voucher.objects.get().code
     assert code in mail.outbox[1].body
     assert code in mail.outbox[2].body
+
+
+def test_no_code_outside_settings_schedules_beat_jobs():
+    """Beat reads one schedule (settings): nothing registers periodic tasks of its own."""
+    import os
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    scheduling = re.compile(r"add_periodic_task|beat_schedule\b|abandonment_send_due_task")
+    mentions = []
+    for folder, subfolders, files in os.walk(root):
+        subfolders[:] = [name for name in subfolders if name not in SKIPPED_FOLDERS]
+        for name in files:
+            path = Path(folder, name)
+            if name.endswith(".py") and scheduling.search(path.read_text(encoding="utf-8")):
+                mentions.append(str(path.relative_to(root)))
+    # settings.py holds the schedule, marketing/tasks.py defines the task, tests look at it.
+    assert sorted(m for m in mentions if not m.startswith("tests/")) == [
+        "config/settings.py",
+        "marketing/tasks.py",
+    ]
+
+
+SKIPPED_FOLDERS = {".venv", ".git", "node_modules", "var", "media", "staticfiles", "__pycache__"}
