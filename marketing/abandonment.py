@@ -11,6 +11,7 @@ marked sent is never sent again.
 
 from __future__ import annotations
 
+import email.policy
 import secrets
 import time
 from dataclasses import dataclass
@@ -19,13 +20,14 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core import signing
+from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
 
-from config.mail import send_templated_email
+from config.mail import render_email
 from customers.models import Customer
 from customers.records import customer_consent_set
 from marketing.models import AbandonmentEmail, AbandonmentSequence, Suppression
@@ -255,10 +257,9 @@ def abandonment_email_send(*, claim_id: int, now: datetime | None = None) -> boo
     sequence = abandonment_sequence_get()
     voucher = _voucher_for(claim, sequence, now)
     unsubscribe = unsubscribe_url(email=cart.email, claim_id=claim.pk)
-    send_templated_email(
-        template=TEMPLATES[claim.step],
-        to=[cart.email],
-        context={
+    subject, text, html = render_email(
+        TEMPLATES[claim.step],
+        {
             "cart": cart,
             "lines": _email_lines(cart),
             "totals": cart_totals(cart=cart),
@@ -267,16 +268,33 @@ def abandonment_email_send(*, claim_id: int, now: datetime | None = None) -> boo
             "open_pixel_url": open_pixel_url(claim_id=claim.pk),
             "voucher": voucher,
         },
+    )
+    message = _UnfoldedHeadersEmail(
+        subject=subject,
+        body=text,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[cart.email],
         headers={
             "List-Unsubscribe": f"<{unsubscribe}>",
             # RFC 8058: the mail client POSTs "List-Unsubscribe=One-Click" to the URL.
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
         },
     )
+    message.attach_alternative(html, "text/html")
+    message.send()
     AbandonmentEmail.objects.filter(pk=claim.pk).update(
         outcome=AbandonmentEmail.Outcome.SENT, sent_at=timezone.now(), email=cart.email
     )
     return True
+
+
+class _UnfoldedHeadersEmail(EmailMultiAlternatives):
+    """Headers up to RFC 5322's 998 characters a line. Python folds a longer header
+    without spaces into RFC 2047 encoded words, and mail clients do not decode those in
+    List-Unsubscribe: the one-click link would be lost (config.mail keeps the default)."""
+
+    def message(self, *, policy=email.policy.default):
+        return super().message(policy=policy.clone(max_line_length=998))
 
 
 @dataclass

@@ -3,6 +3,7 @@ the email itself and its single-use voucher."""
 
 from __future__ import annotations
 
+import email.policy
 from datetime import timedelta
 from decimal import Decimal
 from io import BytesIO, StringIO
@@ -391,6 +392,22 @@ def test_the_email_lists_items_with_pictures_and_prices_and_its_links(
     assert unsubscribe[-1] == ">"
     assert message.extra_headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert AbandonmentEmail.objects.get(pk=claim_id).voucher is None  # only step 2 has one
+
+
+@pytest.mark.parametrize("policy", [email.policy.default, email.policy.SMTP])
+def test_list_unsubscribe_arrives_as_a_plain_url_not_encoded_words(clock, left_cart, run, policy):
+    """Python folds a long header without spaces into =?utf-8?q?...?= words, which mail
+    clients do not read in List-Unsubscribe: the header must stay one plain line."""
+    start = clock.now
+    left_cart()
+    clock.at(start, hours=1)
+    run()
+    [message] = mail.outbox
+    raw = message.message(policy=policy).as_bytes().decode()
+    header = message.extra_headers["List-Unsubscribe"]
+    assert len(header) > 78  # long enough that default folding would have encoded it
+    assert f"List-Unsubscribe: {header}" in raw
+    assert "=?utf-8?" not in raw.split("\n\n", 1)[0].replace("\r", "")
 
 
 # --- The voucher of the second email ---------------------------------------------------------
