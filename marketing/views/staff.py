@@ -59,6 +59,6 @@ def sequence_update(request: HttpRequest) -> HttpResponse:
             form = AbandonmentSequenceForm(initial=_sequence_initial())
             return render(request, f"{TEMPLATE}#sequence-form", {"sequence_form": form})
         return redirect("marketing:staff-index")
-    if request.htmx:
-        return render(request, f"{TEMPLATE}#sequence-form", {"sequence_form": form}, status=400)
+    if request.htmx:  # htmx swaps only 2xx answers: the errors must come back as 200
+        return render(request, f"{TEMPLATE}#sequence-form", {"sequence_form": form})
     return render(request, TEMPLATE, _context(request, form), status=400)
