@@ -181,7 +181,17 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "config.tasks.clear_expired_sessions",
         "schedule": crontab(hour=3, minute=30),
     },
+    "cart-abandonment": {
+        "task": "marketing.tasks.abandonment_send_due_task",
+        "schedule": 15 * 60.0,
+    },
 }
+# An abandonment email claimed but not marked sent after this long is sent again (its
+# sender crashed between claiming and sending).
+ABANDONMENT_CLAIM_STALE_SECONDS = env_int("ABANDONMENT_CLAIM_STALE_SECONDS", 300, minimum=1)
+# Test hook only: seconds a sender sleeps between claiming and sending, so a test can kill
+# the worker right there. Always 0 in a real deployment.
+ABANDONMENT_PAUSE_AFTER_CLAIM = env_int("ABANDONMENT_PAUSE_AFTER_CLAIM", 0, minimum=0)
 
 # --- Accounts and staff access -------------------------------------------------------------
 

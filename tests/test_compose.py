@@ -29,6 +29,7 @@ NOT_IN_COMPOSE = {
     "MEDIA_ROOT",
     # For tests only.
     "CELERY_TASK_ALWAYS_EAGER",
+    "ABANDONMENT_PAUSE_AFTER_CLAIM",
 }
 
 
