@@ -126,16 +126,17 @@ class RefundForm(forms.Form):
         lines = {line.pk: cleaned.get(f"line-{line.pk}") or 0 for line, _, _ in self.line_fields}
         cleaned["lines"] = {pk: qty for pk, qty in lines.items() if qty}
         amount = cleaned.get("amount")
-        if cleaned["lines"] and amount:
-            raise forms.ValidationError("Refund either lines or an amount, not both.")
-        if not cleaned["lines"] and not amount and not self.errors:
-            raise forms.ValidationError("Choose lines to refund or enter an amount above zero.")
-        if cleaned.get("shipping") and not cleaned["lines"]:
+        shipping = cleaned.get("shipping")
+        if shipping and not cleaned["lines"]:
             self.add_error("shipping", "Shipping is refunded with lines; or put it in the amount.")
-        if cleaned.get("shipping") and cleaned["shipping"] > self.order.shipping_total:
+        elif shipping and shipping > self.order.shipping_total:
             self.add_error(
                 "shipping", f"Shipping was {self.order.shipping_total} {self.order.currency}."
             )
+        if cleaned["lines"] and amount:
+            self.add_error(None, "Refund either lines or an amount, not both.")
+        elif not cleaned["lines"] and not amount and not self.errors:
+            self.add_error(None, "Choose lines to refund or enter an amount above zero.")
         return cleaned
 
 

@@ -255,6 +255,7 @@ def refund(request: HttpRequest, number: str) -> HttpResponse:
     order = order_get_for_staff_or_404(number)
     context = _detail_context(request, order, refund_form=form)
     context["offer_refund"] = True
+    context["can_refund"] = True  # show why, even when nothing is left to refund
     if request.htmx:
         return render(request, f"{DETAIL}#refund-form", context)
     return render(request, DETAIL, context, status=400)
