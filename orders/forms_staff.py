@@ -230,24 +230,10 @@ class ShippingRateForm(forms.ModelForm):
         return cleaned
 
 
-class _RateFormSet(forms.BaseInlineFormSet):
-    def clean(self) -> None:
-        super().clean()
-        seen = set()
-        for form in self.forms:
-            if not form.cleaned_data or form.cleaned_data.get("DELETE"):
-                continue
-            threshold = form.cleaned_data.get("threshold")
-            if threshold in seen:
-                form.add_error("threshold", "Two rates start at the same threshold.")
-            seen.add(threshold)
-
-
 ShippingRateFormSet = inlineformset_factory(
     ShippingMethod,
     ShippingRate,
     form=ShippingRateForm,
-    formset=_RateFormSet,
     extra=2,
     can_delete=True,
 )
