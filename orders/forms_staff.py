@@ -117,7 +117,13 @@ class RefundForm(forms.Form):
                 max_value=left,
                 label=f"Units of {line.sku} to refund",
                 error_messages={"max_value": f"Only {left} of {line.sku} can still be refunded."},
-                widget=forms.NumberInput(attrs={"class": "input-qty", "placeholder": "0"}),
+                widget=forms.NumberInput(
+                    attrs={
+                        "class": "input-qty",
+                        "placeholder": "0",
+                        "aria-label": f"Units of {line.sku} to refund",
+                    }
+                ),
             )
             self.line_fields.append((line, self[name], left))
 

@@ -80,10 +80,17 @@ def index(request: HttpRequest) -> HttpResponse:
 def _detail_context(request: HttpRequest, order: Order, **extra: object) -> dict:
     can_refund = request.user.has_perm("orders.add_refund")
     left = refundable(order)
+    labels = {code: provider.label for code, provider in providers().items()}
+    payments = list(order.payments.all())
+    for payment in payments:
+        payment.provider_label = labels.get(payment.provider, payment.provider)
+    lines = list(order.lines.all())
     return {
         "order": order,
-        "lines": list(order.lines.all()),
-        "payments": list(order.payments.all()),
+        "lines": lines,
+        "any_refunded": any(line.quantity_refunded for line in lines),
+        "payments": payments,
+        "payment_method_label": labels.get(order.payment_method, order.payment_method),
         "refunds": list(order.refunds.all()),
         "disputes": list(order.disputes.all()),
         "events": list(order.events.all()),
