@@ -163,7 +163,8 @@ def voucher_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     voucher = get_object_or_404(Voucher, pk=pk) if pk else None
     if voucher is None:
         _need(request, "orders.add_voucher")
-    form = VoucherForm(request.POST or None, instance=voucher)
+    initial = {} if voucher else {"kind": Voucher.Kind.PERCENTAGE}
+    form = VoucherForm(request.POST or None, instance=voucher, initial=initial)
     if request.method == "POST" and form.is_valid():
         saved = form.save()
         messages.success(request, f"Voucher {saved.code} saved.")
