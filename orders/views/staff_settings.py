@@ -10,7 +10,9 @@ from django.db import transaction
 from django.db.models import Count, Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 
+from config.htmx import redirect_for
 from config.staff import staff_required
 from orders.forms_staff import (
     ShippingMethodForm,
@@ -27,6 +29,21 @@ def index(request: HttpRequest) -> HttpResponse:
     return redirect("orders:staff-shipping")
 
 
+def _page(
+    request: HttpRequest, template: str, context: dict, *, invalid_region: str | None = None
+) -> HttpResponse:
+    """The page; after a POST with errors, with htmx, only the form that has them (200, so
+    htmx swaps it), without htmx the whole page with status 400."""
+    if invalid_region and request.htmx:
+        return render(request, f"{template}#{invalid_region}", context)
+    return render(request, template, context, status=400 if invalid_region else 200)
+
+
+def _done(request: HttpRequest, message: str, url_name: str, *args: object) -> HttpResponse:
+    messages.success(request, message)
+    return redirect_for(request, reverse(url_name, args=args))
+
+
 def _need(request: HttpRequest, permission: str) -> None:
     if not request.user.has_perm(permission):
         raise PermissionDenied(f"Your role does not include {permission}.")
@@ -40,14 +57,14 @@ def shipping(request: HttpRequest) -> HttpResponse:
         form = ShippingZoneForm(request.POST)
         if form.is_valid():
             zone = form.save()
-            messages.success(request, f"Zone {zone.name} added; now add its shipping methods.")
-            return redirect("orders:staff-zone", zone.pk)
+            message = f"Zone {zone.name} added; now add its shipping methods."
+            return _done(request, message, "orders:staff-zone", zone.pk)
     zones = ShippingZone.objects.prefetch_related(
         Prefetch("methods", queryset=ShippingMethod.objects.prefetch_related("rates"))
     )
     context = {"zones": zones, "form": form, "tab": "shipping"}
-    status = 400 if form.errors else 200
-    return render(request, "orders/staff/settings_shipping.html", context, status=status)
+    invalid = "zone-form" if form.errors else None
+    return _page(request, "orders/staff/settings_shipping.html", context, invalid_region=invalid)
 
 
 @staff_required("orders.change_shippingzone")
@@ -68,14 +85,12 @@ def zone_edit(request: HttpRequest, pk: int) -> HttpResponse:
             method = method_form.save(commit=False)
             method.zone = zone
             method.save()
-            messages.success(request, f"Method {method.name} added.")
-            return redirect("orders:staff-method", method.pk)
+            return _done(request, f"Method {method.name} added.", "orders:staff-method", method.pk)
     elif request.method == "POST":
         form = ShippingZoneForm(request.POST, instance=zone)
         if form.is_valid():
             form.save()
-            messages.success(request, "Zone saved.")
-            return redirect("orders:staff-zone", zone.pk)
+            return _done(request, "Zone saved.", "orders:staff-zone", zone.pk)
     context = {
         "zone": zone,
         "form": form,
@@ -83,8 +98,8 @@ def zone_edit(request: HttpRequest, pk: int) -> HttpResponse:
         "methods": list(zone.methods.prefetch_related("rates")),
         "tab": "shipping",
     }
-    status = 400 if form.errors or method_form.errors else 200
-    return render(request, "orders/staff/settings_zone.html", context, status=status)
+    invalid = "zone-form" if form.errors else ("method-form" if method_form.errors else None)
+    return _page(request, "orders/staff/settings_zone.html", context, invalid_region=invalid)
 
 
 @staff_required("orders.change_shippingmethod")
@@ -101,11 +116,10 @@ def method_edit(request: HttpRequest, pk: int) -> HttpResponse:
         with transaction.atomic():
             form.save()
             rates.save()
-        messages.success(request, f"Method {method.name} saved.")
-        return redirect("orders:staff-method", method.pk)
+        return _done(request, f"Method {method.name} saved.", "orders:staff-method", method.pk)
     context = {"method": method, "form": form, "rates": rates, "tab": "shipping"}
-    status = 400 if request.method == "POST" else 200
-    return render(request, "orders/staff/settings_method.html", context, status=status)
+    invalid = "method-form" if request.method == "POST" else None
+    return _page(request, "orders/staff/settings_method.html", context, invalid_region=invalid)
 
 
 @staff_required("orders.change_taxrate")
@@ -116,17 +130,15 @@ def taxes(request: HttpRequest) -> HttpResponse:
         form = TaxRateForm(request.POST)
         if form.is_valid():
             rate = form.save()
-            messages.success(request, f"{rate} added.")
-            return redirect("orders:staff-taxes")
+            return _done(request, f"{rate} added.", "orders:staff-taxes")
     context = {
         "rates": TaxRate.objects.all(),
         "form": form,
         "tab": "taxes",
         "prices_include_tax": settings.PRICES_INCLUDE_TAX,
     }
-    return render(
-        request, "orders/staff/settings_taxes.html", context, status=400 if form.errors else 200
-    )
+    invalid = "tax-form" if form.errors else None
+    return _page(request, "orders/staff/settings_taxes.html", context, invalid_region=invalid)
 
 
 @staff_required("orders.change_taxrate")
@@ -140,11 +152,10 @@ def tax_edit(request: HttpRequest, pk: int) -> HttpResponse:
     form = TaxRateForm(request.POST or None, instance=rate)
     if request.method == "POST" and form.is_valid():
         form.save()
-        messages.success(request, f"{rate} saved.")
-        return redirect("orders:staff-taxes")
+        return _done(request, f"{rate} saved.", "orders:staff-taxes")
     context = {"rate": rate, "form": form, "tab": "taxes"}
-    status = 400 if request.method == "POST" else 200
-    return render(request, "orders/staff/settings_tax.html", context, status=status)
+    invalid = "tax-form" if request.method == "POST" else None
+    return _page(request, "orders/staff/settings_tax.html", context, invalid_region=invalid)
 
 
 @staff_required("orders.change_voucher")
@@ -167,8 +178,7 @@ def voucher_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     form = VoucherForm(request.POST or None, instance=voucher, initial=initial)
     if request.method == "POST" and form.is_valid():
         saved = form.save()
-        messages.success(request, f"Voucher {saved.code} saved.")
-        return redirect("orders:staff-vouchers")
+        return _done(request, f"Voucher {saved.code} saved.", "orders:staff-vouchers")
     context = {"voucher": voucher, "form": form, "tab": "vouchers"}
-    status = 400 if request.method == "POST" else 200
-    return render(request, "orders/staff/settings_voucher.html", context, status=status)
+    invalid = "voucher-form" if request.method == "POST" else None
+    return _page(request, "orders/staff/settings_voucher.html", context, invalid_region=invalid)

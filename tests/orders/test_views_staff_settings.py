@@ -344,3 +344,58 @@ def test_voucher_dates_are_aware(manager):
     manager.post(f"{BASE}vouchers/new/", voucher_data(starts_at="2026-03-01T09:00"))
     assert Voucher.objects.get().starts_at.tzinfo is not None
     assert isinstance(Voucher.objects.get().starts_at, dt.datetime)
+
+
+# --- htmx: a form with errors swaps itself; a saved one redirects the page -------------------
+
+
+HX = {"HX-Request": "true"}
+
+
+def test_htmx_zone_form_errors_swap_only_the_form(manager):
+    response = manager.post(f"{BASE}shipping/", {"name": "EU", "countries": "XX"}, headers=HX)
+    assert response.status_code == 200
+    assert response.text.lstrip().startswith('<form id="zone-form"')
+    assert "Not country codes: XX." in response.text
+    assert not ShippingZone.objects.exists()
+
+
+def test_htmx_saved_form_redirects_the_whole_page(manager):
+    response = manager.post(
+        f"{BASE}taxes/", {"country": "DE", "name": "VAT", "rate": "19"}, headers=HX
+    )
+    assert response["HX-Redirect"] == f"{BASE}taxes/"
+    assert TaxRate.objects.get().rate == Decimal("19")
+
+
+@pytest.mark.parametrize(
+    ("path", "data", "region", "message"),
+    [
+        ("taxes/", {"country": "DE", "rate": "200"}, "tax-form", "A rate is a percentage"),
+        ("vouchers/new/", voucher_data(value="150"), "voucher-form", "cannot be over 100"),
+    ],
+)
+def test_htmx_form_regions_with_errors(manager, path, data, region, message):
+    response = manager.post(f"{BASE}{path}", data, headers=HX)
+    assert response.text.lstrip().startswith(f'<form id="{region}"')
+    assert message in response.text
+    assert not TaxRate.objects.exists()
+    assert not Voucher.objects.exists()
+
+
+def test_htmx_method_and_zone_regions_on_the_zone_page(manager):
+    zone = ShippingZoneFactory()
+    method = ShippingMethodFactory(zone=zone)
+    response = manager.post(
+        f"{BASE}shipping/zones/{zone.pk}/",
+        {"action": "add-method", "method-name": "", "method-pricing": "flat"},
+        headers=HX,
+    )
+    assert response.text.lstrip().startswith('<form id="method-form"')
+    response = manager.post(
+        f"{BASE}shipping/zones/{zone.pk}/", {"name": "", "countries": "DE"}, headers=HX
+    )
+    assert response.text.lstrip().startswith('<form id="zone-form"')
+    response = manager.post(f"{BASE}shipping/methods/{method.pk}/", {"name": ""}, headers=HX)
+    assert response.text.lstrip().startswith('<form id="method-form"')
+    assert ShippingMethod.objects.count() == 1
