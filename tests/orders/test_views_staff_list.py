@@ -248,3 +248,33 @@ def test_cursor_round_trips_to_the_microsecond():
     when = dt.datetime(2026, 3, 1, 12, 30, 45, 999_999, tzinfo=dt.UTC)
     cursor = Cursor.decode(Cursor(when, 42).encode())
     assert cursor == Cursor(when, 42)
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize(
+    ("filters", "index"),
+    [
+        ({"status": "paid"}, "order_status_newest"),
+        ({"payment_status": "failed"}, "order_payment_newest"),
+        ({"fulfillment_status": "partial"}, "order_fulfil_newest"),
+        ({"customer": 1}, "order_customer_newest"),
+        ({"q": "ada@exa"}, "order_email_prefix"),
+        ({"q": "ada love"}, "order_name_prefix"),
+    ],
+)
+def test_each_filter_can_use_its_index(filters, index):
+    """The SQL the list runs matches an index (0003_staff_indexes for the search): with
+    sequential scans priced out, PostgreSQL picks it. A changed expression (a cast, another
+    JSON operator) would silently fall back to reading the whole table."""
+    from django.db import connection
+
+    from orders.selectors_staff import order_list_for_staff
+
+    make_orders(3)
+    sql, params = order_list_for_staff(filters=filters)[:51].query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_bitmapscan = off")
+        cursor.execute("EXPLAIN " + sql, params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert index in plan, plan
