@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 from django_htmx.http import trigger_client_event
 
 from config.staff import staff_required
+from customers.models import Customer
 from orders.forms_staff import HoldForm, NoteForm, OrderFilterForm, ReasonForm, RefundForm
 from orders.models import Order, Refund
 from orders.payments import PaymentError, providers
@@ -59,9 +60,15 @@ def index(request: HttpRequest) -> HttpResponse:
     # Links work without JavaScript too: their href opens the full list, hx-get the rows.
     full_query = query.copy()
     full_query.pop("embed", None)
+    customer_id = filters.cleaned_data.get("customer")
     context = {
         "filters": filters,
         "page": page,
+        "customer": (
+            Customer.objects.filter(pk=customer_id).only("email", "full_name").first()
+            if customer_id and not embed
+            else None
+        ),
         "count_limit": COUNT_LIMIT,
         "query": query.urlencode(),
         "full_query": full_query.urlencode(),

@@ -361,3 +361,19 @@ def test_a_fully_refunded_order_offers_no_more_refund(as_role, paid):
     response = client.post(url(paid, "refund"), {"refund-amount": "1"})
     assert "At most 0.00 EUR can be refunded." in response.text
     assert Refund.objects.count() == 1
+
+
+def test_a_provider_failure_is_shown_and_left_on_the_timeline(as_role, paid, monkeypatch):
+    from orders.payments import ManualProvider, PaymentError
+
+    def refuse(self, *, refund):
+        raise PaymentError("The bank refused the refund.")
+
+    monkeypatch.setattr(ManualProvider, "refund", refuse)
+    client = as_role("Manager")
+    response = client.post(url(paid, "refund"), {"refund-amount": "5"}, headers=HX)
+    assert "The bank refused the refund." in response.text
+    assert Refund.objects.get().status == Refund.Status.FAILED
+    assert Order.objects.get(pk=paid.pk).refunded_total == 0
+    timeline = client.get(url(paid), {"region": "order-timeline"}, headers=HX).text
+    assert "Refund of 5.00 EUR failed: The bank refused the refund." in timeline

@@ -214,6 +214,9 @@ def test_customer_filter_for_the_customers_dashboard(manager):
     response = manager.get(LIST, {"customer": ada.pk, "embed": "1"})
     assert sorted(numbers(response.text)) == sorted(order.number for order in hers)
     assert "<html" not in response.text
+    page = manager.get(LIST, {"customer": ada.pk}).text
+    assert "Orders of <strong>Ada Lovelace</strong>" in page
+    assert sorted(numbers(page)) == sorted(order.number for order in hers)
 
 
 def test_filters_combine(manager):
