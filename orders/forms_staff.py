@@ -107,6 +107,9 @@ class RefundForm(forms.Form):
     def __init__(self, *args: object, order: Order, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         self.order = order
+        if order.status == Order.Status.CANCELLED:
+            # Cancelling already released the order's stock: nothing to put back.
+            del self.fields["restock"]
         self.line_fields = []
         for line in order.lines.all():
             left = line.quantity - line.quantity_refunded

@@ -249,7 +249,7 @@ def refund(request: HttpRequest, number: str) -> HttpResponse:
                 lines=data["lines"] or None,
                 amount=None if data["lines"] else data["amount"],
                 shipping=data.get("shipping") or 0,
-                restock=data["restock"],
+                restock=data.get("restock", False),
                 reason=data["reason"],
                 actor=request.user,
             )

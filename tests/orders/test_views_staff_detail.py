@@ -207,6 +207,13 @@ def test_cancelling_a_paid_order_offers_the_refund(as_role, paid):
     # With htmx the header says so and the refund region refreshes itself, open.
     region = client.get(url(paid), {"region": "refund-form"}, headers=HX).text
     assert "<details open>" in region
+    # Cancelling released the stock already: the refund puts nothing back a second time.
+    assert "Put refunded units back in stock" not in region
+    line = paid.lines.get(sku="MUG-1")
+    client.post(url(paid, "refund"), {f"refund-line-{line.pk}": "2", "refund-restock": "on"})
+    assert Refund.objects.get().restock is False
+    assert StockLevel.objects.get(variant_id=line.variant_id).allocated == 0
+    assert StockLevel.objects.get(variant_id=line.variant_id).on_hand == 5
 
 
 def test_cancelling_a_cancelled_order_shows_the_illegal_transition(as_role, order):
