@@ -15,7 +15,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
-from django_htmx.http import trigger_client_event
+from django_htmx.http import reswap, retarget, trigger_client_event
 
 from config.staff import staff_required
 from customers.models import Customer
@@ -39,7 +39,7 @@ from orders.services import (
 )
 
 DETAIL = "orders/staff/order_detail.html"
-REGIONS = ("order-header", "order-body", "order-timeline", "refund-form")
+REGIONS = ("order-header", "order-main", "order-body", "order-timeline", "refund-form")
 
 
 @staff_required("orders.access_orders")
@@ -134,21 +134,18 @@ def detail(request: HttpRequest, number: str) -> HttpResponse:
     return response
 
 
-def _after_action(
-    request: HttpRequest, number: str, *, region: str = "order-header", events: tuple = ()
-) -> HttpResponse:
-    """The changed region for htmx (the others refresh on "order-updated"); a redirect
-    back to the order otherwise."""
+def _after_action(request: HttpRequest, number: str) -> HttpResponse:
+    """For htmx, the header (status, messages, actions) and "order-updated", on which the
+    rest of the page (#order-main) refreshes itself in one request; without JavaScript, a
+    redirect back to the order."""
     order = order_get_for_staff_or_404(number)
     if not request.htmx:
         url = reverse("orders:staff-detail", args=[number])
         if order.status == Order.Status.CANCELLED and refundable(order) > 0:
             url += "?refund=1#refund"
         return redirect(url)
-    response = render(request, f"{DETAIL}#{region}", _detail_context(request, order))
-    for event in ("order-updated", *events):
-        trigger_client_event(response, event)
-    return response
+    response = render(request, f"{DETAIL}#order-header", _detail_context(request, order))
+    return trigger_client_event(response, "order-updated")
 
 
 def _run(request: HttpRequest, action, success: str) -> None:
@@ -263,13 +260,13 @@ def refund(request: HttpRequest, number: str) -> HttpResponse:
                 )
             else:
                 messages.success(request, f"Refunded {made.amount} {made.currency}.")
-            # The header (status, messages) refreshes on "refund-done"; it does not on
-            # "order-updated", which it fires itself.
-            return _after_action(request, number, region="refund-form", events=("refund-done",))
+            return _after_action(request, number)
     order = order_get_for_staff_or_404(number)
     context = _detail_context(request, order, refund_form=form)
     context["offer_refund"] = True
     context["can_refund"] = True  # show why, even when nothing is left to refund
     if request.htmx:
-        return render(request, f"{DETAIL}#refund-form", context)
+        # The form posts to the header; its errors belong in the form itself.
+        response = render(request, f"{DETAIL}#refund-form", context)
+        return reswap(retarget(response, "#refund-form"), "outerHTML")
     return render(request, DETAIL, context, status=400)
