@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_POST
 from django_htmx.http import reswap, retarget, trigger_client_event
 
@@ -42,10 +42,8 @@ DETAIL = "orders/staff/order_detail.html"
 REGIONS = ("order-header", "order-main", "order-body", "order-timeline", "refund-form")
 
 
-@staff_required("orders.access_orders")
+@staff_required("orders.view_order")
 def index(request: HttpRequest) -> HttpResponse:
-    if not request.user.has_perm("orders.view_order"):
-        raise PermissionDenied("Your role does not include orders.view_order.")
     filters = OrderFilterForm(request.GET)
     filters.is_valid()  # invalid fields are left out of cleaned_data and shown
     page = order_page(
@@ -74,13 +72,15 @@ def index(request: HttpRequest) -> HttpResponse:
         "full_query": full_query.urlencode(),
         "risk_threshold": settings.RISK_HOLD_THRESHOLD,
         "embed": embed,
-        "is_filtered": any(value for key, value in request.GET.items() if key != "embed"),
+        "is_filtered": any(
+            value for key, value in request.GET.items() if key not in ("embed", "after", "before")
+        ),
     }
     if embed or (request.htmx and not request.htmx.history_restore_request):
         response = render(request, "orders/staff/order_list.html#order-rows", context)
     else:
         response = render(request, "orders/staff/order_list.html", context)
-    response["Vary"] = "HX-Request"
+    patch_vary_headers(response, ["HX-Request"])
     return response
 
 
@@ -130,7 +130,7 @@ def detail(request: HttpRequest, number: str) -> HttpResponse:
         response = render(request, f"{DETAIL}#{region}", context)
     else:
         response = render(request, DETAIL, context)
-    response["Vary"] = "HX-Request"
+    patch_vary_headers(response, ["HX-Request"])
     return response
 
 
