@@ -205,7 +205,7 @@ def refund_status_set(*, refund: Refund, status: str, failure_message: str = "")
             event_add(
                 order=order,
                 kind=OrderEvent.Kind.STOCK,
-                message=f"{units} units back in stock.",
+                message=f"{units} {'unit' if units == 1 else 'units'} back in stock.",
                 actor=actor,
             )
     if order.refunded_total >= order.paid_total and order.status in (

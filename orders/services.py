@@ -713,7 +713,7 @@ def order_cancel(*, order: Order, actor=None, reason: str = "") -> Order:
         event_add(
             order=order,
             kind=OrderEvent.Kind.STOCK,
-            message=f"{units} units released back to stock.",
+            message=f"{units} {'unit' if units == 1 else 'units'} released back to stock.",
             actor=actor,
         )
     if order.voucher_id:

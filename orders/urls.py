@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from orders.views import payment, staff, storefront, webhooks
+from orders.views import payment, staff, staff_settings, storefront, webhooks
 
 app_name = "orders"
 
@@ -21,6 +21,41 @@ urlpatterns = [
     #
     # --- Staff dashboard (orders/views/staff.py and staff_*.py) -----------------------------
     path("dashboard/orders/", staff.index, name="staff-index"),
+    path("dashboard/orders/settings/", staff_settings.index, name="staff-settings"),
+    path(
+        "dashboard/orders/settings/shipping/",
+        staff_settings.shipping,
+        name="staff-shipping",
+    ),
+    path(
+        "dashboard/orders/settings/shipping/zones/<int:pk>/",
+        staff_settings.zone_edit,
+        name="staff-zone",
+    ),
+    path(
+        "dashboard/orders/settings/shipping/methods/<int:pk>/",
+        staff_settings.method_edit,
+        name="staff-method",
+    ),
+    path("dashboard/orders/settings/taxes/", staff_settings.taxes, name="staff-taxes"),
+    path("dashboard/orders/settings/taxes/<int:pk>/", staff_settings.tax_edit, name="staff-tax"),
+    path("dashboard/orders/settings/vouchers/", staff_settings.vouchers, name="staff-vouchers"),
+    path(
+        "dashboard/orders/settings/vouchers/new/",
+        staff_settings.voucher_edit,
+        name="staff-voucher-new",
+    ),
+    path(
+        "dashboard/orders/settings/vouchers/<int:pk>/",
+        staff_settings.voucher_edit,
+        name="staff-voucher",
+    ),
     path("dashboard/orders/<str:number>/", staff.detail, name="staff-detail"),
+    path("dashboard/orders/<str:number>/mark-paid/", staff.mark_paid, name="staff-mark-paid"),
+    path("dashboard/orders/<str:number>/cancel/", staff.cancel, name="staff-cancel"),
+    path("dashboard/orders/<str:number>/hold/", staff.hold, name="staff-hold"),
+    path("dashboard/orders/<str:number>/release/", staff.release, name="staff-release"),
+    path("dashboard/orders/<str:number>/note/", staff.note, name="staff-note"),
+    path("dashboard/orders/<str:number>/refund/", staff.refund, name="staff-refund"),
     # --- end of staff section ---
 ]
