@@ -111,7 +111,7 @@ class ContactForm(forms.Form):
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
     accepts_marketing = forms.BooleanField(
-        label="Email me news and offers (you can unsubscribe at any time)", required=False
+        label="Send me news and offers (unsubscribe at any time)", required=False
     )
 
 

@@ -404,9 +404,16 @@ def _checkout_context(request: HttpRequest, cart: Cart, forms: dict | None = Non
         "billing_same": extra.pop("billing_same", cart.billing_same_as_shipping),
         "saved_form": forms.get("saved") or (SavedAddressForm(addresses=saved) if saved else None),
         "delivery_form": forms.get("delivery")
-        or ShippingMethodForm(initial={"method": cart.shipping_method_id}, methods=methods),
+        or ShippingMethodForm(
+            # The cheapest is ticked until the shopper picks (the list is cheapest first).
+            initial={"method": cart.shipping_method_id or (methods[0].pk if methods else None)},
+            methods=methods,
+        ),
         "payment_form": forms.get("payment")
-        or PaymentMethodForm(initial={"method": cart.payment_method}, providers=providers),
+        or PaymentMethodForm(
+            initial={"method": cart.payment_method or (providers[0].code if providers else "")},
+            providers=providers,
+        ),
         "methods": methods,
         "providers": providers,
         "chosen_provider": next((p for p in providers if p.code == cart.payment_method), None),
@@ -524,7 +531,7 @@ def checkout(request: HttpRequest) -> HttpResponse:
         return _checkout_render(request, cart, forms=failed, step=step, **extra)
     if request.htmx:
         return _checkout_render(request, cart)
-    return redirect(reverse("orders:checkout") + "#checkout")
+    return redirect(reverse("orders:checkout") + "#current-step")
 
 
 @require_POST
