@@ -102,10 +102,11 @@ def test_failed_card_payment_shows_the_reason_and_a_retry_link(client, shop):
         status=Payment.Status.FAILED,
         failure_message="Your card was declined.",
     )
-    page = client.get(_status_url(order)).content.decode()
+    url = _status_url(order)
+    page = client.get(url).content.decode()
     assert "Your payment did not go through." in page
     assert "Your card was declined." in page
-    assert reverse("orders:pay", args=[order_status_token(order)]) in page
+    assert f'href="{url}pay/"' in page
     assert "Payment failed" in page  # on the timeline
 
 
@@ -172,3 +173,22 @@ def test_account_order_detail_and_ownership(client, shop):
     other = Client()
     other.force_login(other_user)
     assert other.get(reverse("orders:account-order", args=[mine.number])).status_code == 404
+
+
+def test_confirmation_email_link_opens_the_order_page(shop, django_capture_on_commit_callbacks):
+    import re
+
+    from django.core import mail
+
+    with django_capture_on_commit_callbacks(execute=True):
+        order = _order(shop, email="grace@example.net")
+    assert len(mail.outbox) == 1
+    message = mail.outbox[0]
+    assert message.to == ["grace@example.net"]
+    text_link = re.search(r"https?://\S+/order/\S+/", message.body).group(0)
+    html = message.alternatives[0].content
+    assert f'href="{text_link}"' in html
+    path = "/" + text_link.split("/", 3)[3]
+    response = Client().get(path)  # a fresh browser: no session, no account
+    assert response.status_code == 200
+    assert f"Order {order.number}" in response.content.decode()
