@@ -381,3 +381,23 @@ def test_stripe_order_goes_to_the_pay_page(client, shop, filled, monkeypatch):
     token = response["Location"].split("/")[2]
     assert response["Location"] == reverse("orders:pay", args=[token])
     assert order_get_for_status_token_or_404(token=token) == order
+
+
+def test_change_link_with_htmx_answers_the_region(client, shop, filled):
+    response = client.get(CHECKOUT + "?edit=address", headers=HTMX)
+    body = response.content.decode()
+    assert body.lstrip().startswith('<div id="checkout"')
+    assert 'name="step" value="address"' in body
+    assert 'value="Hafenstraße 3"' in body
+
+
+def test_countries_offered_are_those_with_an_active_method(client, shop):
+    from tests.factories.orders import ShippingMethodFactory, ShippingZoneFactory
+
+    ShippingMethodFactory(zone=ShippingZoneFactory(name="Far", countries=["JP"]), is_active=False)
+    client.post(reverse("orders:cart-add"), {"variant": shop.mug.pk, "quantity": 1})
+    _step(client, "contact", email="a@example.net")
+    page = client.get(CHECKOUT).content.decode()
+    ship_select = page[page.index('id="id_ship-country"') :].split("</select>")[0]
+    assert '<option value="NL">Netherlands</option>' in ship_select
+    assert "Japan" not in ship_select
