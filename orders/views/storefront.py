@@ -100,7 +100,7 @@ def _voucher(cart: Cart) -> Voucher | None:
 
 def ship_countries() -> list[str]:
     """Countries the checkout offers: those of zones with at least one active method."""
-    zones = ShippingZone.objects.filter(methods__is_active=True).distinct().order_by("pk")
+    zones = ShippingZone.objects.filter(methods__is_active=True).order_by("pk")
     countries: list[str] = []
     for zone_countries in zones.values_list("countries", flat=True):
         countries += [code.upper() for code in zone_countries if code.upper() not in countries]
