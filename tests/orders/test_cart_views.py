@@ -342,3 +342,20 @@ def test_cart_page_query_count_does_not_grow_with_lines(
     assert response.content.decode().count('data-testid="cart-line"') == 6
     with django_assert_num_queries(len(one_line)):
         client.get(reverse("orders:cart"))
+
+
+def test_header_count_costs_no_query_for_a_visitor_without_a_cart(client, db, rf):
+    from django.contrib.auth.models import AnonymousUser
+    from django.contrib.sessions.backends.db import SessionStore
+
+    from orders.cart_session import cart_count_for_request
+
+    request = rf.get("/")
+    request.user = AnonymousUser()
+    request.session = SessionStore()
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        assert cart_count_for_request(request) == 0
+    assert len(queries) == 0

@@ -401,3 +401,11 @@ def test_countries_offered_are_those_with_an_active_method(client, shop):
     ship_select = page[page.index('id="id_ship-country"') :].split("</select>")[0]
     assert '<option value="NL">Netherlands</option>' in ship_select
     assert "Japan" not in ship_select
+
+
+def test_partly_short_stock_at_placing_says_how_many_are_left(client, shop, filled):
+    Reservation.objects.all().delete()
+    stock_allocate(reference="order:elsewhere", lines={shop.mug.pk: 4})  # 1 of 5 left
+    body = _place(client, filled).content.decode()
+    assert "Only 1 of Stoneware Mug left; you have 2 in your cart." in body
+    assert Order.objects.count() == 0
