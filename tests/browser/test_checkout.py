@@ -117,3 +117,40 @@ def test_guest_buys_two_products_by_bank_transfer(
     expect(page.get_by_text(f"Order {order.number}", exact=True)).to_be_visible()
     page.goto(f"{live_server.url}/checkout/")
     expect(page.get_by_text(f"Order {order.number}", exact=True)).to_be_visible()
+
+
+def test_checkout_works_without_javascript(browser, live_server, shop, screenshot):
+    context = browser.new_context(java_script_enabled=False, viewport=PHONE)
+    page = context.new_page()
+    page.goto(f"{live_server.url}/products/desk-lamp/")
+    page.get_by_role("button", name="Add to cart").click()
+    expect(page).to_have_url(f"{live_server.url}/cart/")
+    expect(page.get_by_text("Added Desk Lamp to your cart.")).to_be_visible()
+    page.get_by_role("button", name="One more Desk Lamp").click()  # only one in stock
+    expect(page.get_by_text("Only 1 of Desk Lamp left; you asked for 2.")).to_be_visible()
+
+    page.get_by_role("link", name="Check out").click()
+    page.get_by_label("Email", exact=True).fill("nojs@example.net")
+    page.get_by_role("button", name="Continue to address").click()
+    page.get_by_label("Full name").first.fill("Ada Lovelace")
+    page.get_by_label("Street and number").first.fill("Weg 1")
+    page.get_by_label("Postal code").first.fill("10115")
+    page.get_by_label("City").first.fill("Berlin")
+    page.get_by_label("Country").first.select_option("DE")
+    same = page.get_by_label("Billing address is the same as shipping")
+    same.uncheck()
+    expect(page.locator(".billing__fields")).to_be_visible()  # CSS alone shows it
+    same.check()
+    expect(page.locator(".billing__fields")).to_be_hidden()
+    page.get_by_role("button", name="Continue to delivery").click()
+    page.get_by_role("button", name="Continue to payment").click()
+    page.get_by_text("Cash on delivery", exact=True).click()
+    page.get_by_role("button", name="Review order").click()
+    page.get_by_role("button", name="Place order · €44.90").click()
+
+    expect(page.get_by_role("heading", name="Thank you! Your order is placed.")).to_be_visible()
+    order = Order.objects.get()
+    assert order.payment_method == "cash_on_delivery"
+    expect(page.get_by_text("to the courier when your parcel arrives")).to_be_visible()
+    screenshot(page, "checkout-no-js-confirmation-phone")
+    context.close()
