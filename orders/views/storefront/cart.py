@@ -16,7 +16,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import trigger_client_event
 
-from catalog.models import ProductImage, Variant
+from catalog.models import Product, ProductImage, Variant
 from orders.cart_session import (
     cart_count_for_request,
     cart_count_forget,
@@ -120,7 +120,7 @@ def _cart_context(request: HttpRequest, cart: Cart | None, **extra) -> dict:
         images = list(line.variant.images.all())
         line.picture = images[0] if images else line.variant.product.cover_image
         line.priced = priced.get(id(line.variant))
-        line.gone = line.variant.product.status != "active"
+        line.gone = line.variant.product.status != Product.Status.ACTIVE
         line.price_changed = not line.gone and line.price_seen != line.variant.price
     problems = cart_problems(cart=cart) if lines else []
     return {

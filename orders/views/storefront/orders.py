@@ -25,7 +25,7 @@ from orders.models import (
     Payment,
     Refund,
 )
-from orders.payments import provider_for
+from orders.payments import PaymentError, provider_for
 from orders.selectors import order_get_for_status_token_or_404, order_get_for_user_or_404
 
 ORDER_PAGE = "orders/storefront/order.html"
@@ -77,7 +77,7 @@ def _timeline(order: Order) -> list[dict]:
 def _order_context(request: HttpRequest, order: Order, token: str) -> dict:
     try:
         provider = provider_for(order.payment_method)
-    except Exception:
+    except PaymentError:  # a method since removed from the store
         provider = None
     due = order.status == Order.Status.PENDING_PAYMENT and order.balance_due > 0
     payments = list(order.payments.all())
