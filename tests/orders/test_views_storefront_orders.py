@@ -188,6 +188,9 @@ def test_confirmation_email_link_opens_the_order_page(shop, django_capture_on_co
     text_link = re.search(r"https?://\S+/order/\S+/", message.body).group(0)
     html = message.alternatives[0].content
     assert f'href="{text_link}"' in html
+    assert "Total: €16.90" in message.body  # 12 + 4.90, in the store's money format
+    assert "Please transfer €16.90 with the reference" in message.body
+    assert "10115 Berlin DE" in message.body
     path = "/" + text_link.split("/", 3)[3]
     response = Client().get(path)  # a fresh browser: no session, no account
     assert response.status_code == 200
