@@ -28,6 +28,12 @@ def order_status_url(order: Order) -> str:
     return settings.SITE_URL + reverse("orders:order-status", args=[token])
 
 
+def order_status_token(order: Order) -> str:
+    """The signed token of the order's status link (the same as in order_status_url), for
+    the pages that link to it: the checkout's redirect, the pay page."""
+    return signing.dumps({"n": order.number, "s": order.secret}, salt=STATUS_LINK_SALT)
+
+
 def order_email_send(*, order_id: int, key: str) -> bool:
     """Send email `key` ("confirmation", "refund:17", ...) for an order, at most once once
     it went out: a row claims it first; a send that fails leaves the claim unsent, so a

@@ -264,6 +264,22 @@ def cart_prices_acknowledge(*, cart: Cart) -> None:
             line.save(update_fields=["price_seen"])
 
 
+def cart_holds_renew(*, cart: Cart) -> list[str]:
+    """Hold the cart's stock for another CART_RESERVATION_MINUTES (checkout start), without
+    touching the prices seen. Returns what could not be held, for the shopper; each line is
+    renewed in its own transaction, so one short line does not drop the others' holds."""
+    problems = []
+    for line in cart.lines.select_related("variant__product"):
+        if line.variant.product.status != Product.Status.ACTIVE:
+            continue  # cart_problems says so
+        try:
+            with transaction.atomic():
+                _hold(cart, line.variant, line.quantity)
+        except CartError as err:
+            problems.append(str(err))
+    return problems
+
+
 # --- Order state -----------------------------------------------------------------------------
 
 TRANSITIONS: dict[str, set[str]] = {

@@ -9,6 +9,15 @@ app_name = "orders"
 urlpatterns = [
     # --- Storefront: cart, checkout, order pages (orders/views/storefront.py) ---------------
     path("cart/", storefront.cart, name="cart"),
+    path("cart/add/", storefront.cart_add_view, name="cart-add"),
+    path("cart/count/", storefront.cart_count, name="cart-count"),
+    path("cart/lines/<int:variant_id>/", storefront.cart_line, name="cart-line"),
+    path("cart/lines/<int:variant_id>/remove/", storefront.cart_remove, name="cart-remove"),
+    path("cart/voucher/", storefront.cart_voucher, name="cart-voucher"),
+    path("cart/voucher/remove/", storefront.cart_voucher_remove_view, name="cart-voucher-remove"),
+    path("cart/acknowledge/", storefront.cart_acknowledge, name="cart-acknowledge"),
+    path("checkout/", storefront.checkout, name="checkout"),
+    path("checkout/place/", storefront.checkout_place, name="checkout-place"),
     path("order/<str:token>/", storefront.order_status, name="order-status"),
     path("account/orders/", storefront.account_orders, name="account-orders"),
     path("account/orders/<str:number>/", storefront.account_order, name="account-order"),

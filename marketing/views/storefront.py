@@ -21,19 +21,19 @@ from marketing.abandonment import (
     unsubscribe_token_read,
 )
 from marketing.models import AbandonmentEmail
+from orders.cart_session import CART_SESSION_KEY
 from orders.models import Cart
 
 # Must match the storefront's cart session module (orders/views/storefront.py and its cart
 # session helper): the key under which the session keeps the visitor's cart token.
-CART_SESSION_KEY = "cart_token"
 
 # The smallest transparent GIF (1x1).
 PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
 
 
 def cart_restore_in_session(request: HttpRequest, cart: Cart) -> None:
-    """Make `cart` the visitor's cart. The key must match the storefront's cart session
-    module: the cart page finds the cart through it."""
+    """Make `cart` the visitor's cart: the cart page finds it through this session key.
+    A cart that belongs to an account comes back once its owner signs in."""
     request.session[CART_SESSION_KEY] = cart.token
 
 
