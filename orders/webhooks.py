@@ -232,4 +232,3 @@ HANDLERS = {
     "charge.dispute.updated": _dispute,
     "charge.dispute.closed": _dispute,
 }
-
