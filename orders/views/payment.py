@@ -34,8 +34,16 @@ def stripe_csp() -> dict[str, list[str]]:
     return policy
 
 
+def _awaits_payment(order: Order) -> bool:
+    # An order the fraud check held at placement still waits for its money: the shopper may
+    # pay (staff approve it before anything ships).
+    return order.status == Order.Status.PENDING_PAYMENT or (
+        order.status == Order.Status.ON_HOLD and order.held_from == Order.Status.PENDING_PAYMENT
+    )
+
+
 def _state(order: Order, payment: Payment | None) -> str:
-    if order.status != Order.Status.PENDING_PAYMENT or payment is None:
+    if not _awaits_payment(order) or payment is None:
         return "done" if order.paid_total > 0 else "closed"
     if payment.status == Payment.Status.FAILED:
         return "failed"
@@ -65,7 +73,8 @@ def pay(request: HttpRequest, token: str) -> HttpResponse:
             state, error = "card_error", str(err)
     status_url = reverse("orders:order-status", args=[token])
     provider = provider_for(payment.provider) if payment else None
-    methods = available_providers()
+    # A new attempt (payment_retry) only for an order that is not held for review.
+    methods = available_providers() if order.status == Order.Status.PENDING_PAYMENT else []
     if state in ("card", "manual"):
         # "Pay another way": the other methods; the current one is already on the page.
         methods = [method for method in methods if method.code != payment.provider]

@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from orders.emails import STATUS_LINK_SALT
 from orders.models import Order, Payment
-from orders.services import order_place, payment_status_set
+from orders.services import order_cancel, order_hold, order_place, payment_status_set
 from tests.factories import VariantFactory
 from tests.factories.inventory import WarehouseFactory, stock
 from tests.factories.orders import ready_cart
@@ -246,3 +246,28 @@ def test_another_shoppers_token_or_a_forged_one_is_404(client, manual_order):
         assert client.get(url).status_code == 404
         assert client.post(url, {"method": "bank_transfer"}).status_code == 404
     assert manual_order.payments.count() == 1
+
+
+def test_an_order_held_by_the_fraud_check_can_still_be_paid(client, manual_order, settings):
+    order_hold(order=manual_order, reason="Fraud check: risk score 70.")
+
+    html = client.get(_url(manual_order)).content.decode()
+    assert settings.BANK_TRANSFER_DETAILS in html
+    assert "Pay another way" not in html  # a new attempt waits until staff approve it
+
+
+def test_a_failed_payment_on_a_held_order_offers_no_retry(client, stripe_fake):
+    order = stripe_order_place()
+    payment_status_set(payment=order.payments.get(), status=Payment.Status.FAILED)
+    order_hold(order=order, reason="Fraud check: risk score 70.")
+
+    html = client.get(_url(order)).content.decode()
+    assert "We are reviewing your order" in html
+    assert 'name="method"' not in html
+
+
+def test_a_cancelled_order_has_nothing_to_pay(client, manual_order):
+    order_cancel(order=manual_order)
+    html = client.get(_url(manual_order)).content.decode()
+    assert "Nothing to pay" in html
+    assert 'name="method"' not in html
