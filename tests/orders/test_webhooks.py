@@ -6,8 +6,10 @@ import itertools
 import json
 import time
 from decimal import Decimal
+from io import StringIO
 
 import pytest
+from django.core.management import call_command
 
 from orders.models import Order, OrderEmail, OrderEvent, Payment, Refund, WebhookEvent
 from orders.refunds import refund_create
@@ -394,3 +396,23 @@ def test_a_webhook_for_our_refund_before_its_id_was_saved_finds_it_by_metadata(
     assert Refund.objects.count() == 1
     refund.refresh_from_db()
     assert (refund.reference, refund.status) == (reference, Refund.Status.SUCCEEDED)
+
+
+def test_the_command_applies_events_no_worker_applied(stripe_order, client):
+    payloads = [
+        ev.event("payment_intent.succeeded", ev.intent(_pi(stripe_order))),
+        ev.event("payment_intent.succeeded", ev.intent("pi_not_ours")),
+    ]
+    for payload in payloads:  # stored; the tasks never ran (no commit in this test)
+        ev.deliver(client, payload)
+    assert stripe_order.payments.get().status == Payment.Status.PENDING
+
+    out, err = StringIO(), StringIO()
+    call_command("apply_webhook_events", stdout=out, stderr=err)
+
+    assert out.getvalue().strip() == "1 events applied, 1 with a problem."
+    assert "pi_not_ours" in err.getvalue()
+    assert stripe_order.payments.get().status == Payment.Status.SUCCEEDED
+    call_command("apply_webhook_events", stdout=out)
+    assert out.getvalue().strip().endswith("0 events applied, 0 with a problem.")
+    assert len([m for m in _payment_events(stripe_order) if "succeeded" in m]) == 1
