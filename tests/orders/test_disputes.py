@@ -103,6 +103,10 @@ def test_the_managers_are_emailed_once_per_dispute(paid_order, managers, deliver
     assert "fraudulent" in message.body
     assert "on hold" in message.body
     assert f"/dashboard/orders/{paid_order.number}/" in message.body
+    ((html, mimetype),) = message.alternatives
+    assert mimetype == "text/html"
+    assert f"<strong>{paid_order.total} EUR</strong>" in html
+    assert "Evidence due by" in html
     assert (
         paid_order.events.filter(kind=OrderEvent.Kind.EMAIL, message__contains="2 managers").count()
         == 1

@@ -106,10 +106,15 @@ def test_a_manual_order_shows_the_instructions_and_no_stripe(client, manual_orde
 
 
 def test_the_page_reads_a_bounded_number_of_queries(
-    client, manual_order, django_assert_max_num_queries, warm_menu
+    client, stripe_fake, manual_order, django_assert_max_num_queries, warm_menu
 ):
-    with django_assert_max_num_queries(10):
+    # The order with its lines, payments, refunds and disputes; the menu is cached.
+    with django_assert_max_num_queries(5):
         assert client.get(_url(manual_order)).status_code == 200
+    card = _card_order(stripe_fake)
+    warm_menu()
+    with django_assert_max_num_queries(6):  # + saving the new PaymentIntent's id
+        assert client.get(_url(card)).status_code == 200
 
 
 def test_a_failed_payment_shows_why_and_offers_a_retry(client, stripe_fake):
