@@ -16,8 +16,9 @@ from django.conf import settings
 from django.utils import timezone
 
 from config.money import ZERO_DECIMAL_CURRENCIES, money_round
-from orders.models import Payment, Refund
+from orders.models import Order, Payment, Refund
 from orders.payments import PaymentError
+from orders.services import payment_retry
 
 # Stripe's refund states -> ours; "requires_action" and "pending" wait for the webhook.
 REFUND_STATUS = {
@@ -95,6 +96,23 @@ class StripeProvider:
         payment.updated_at = timezone.now()
         payment.save(update_fields=["reference", "client_secret", "updated_at"])
 
+    def cancel(self, *, payment: Payment) -> bool:
+        """Cancel the payment's PaymentIntent at Stripe after the shopper switched method,
+        so the old card form can no longer charge. Returns whether Stripe cancelled it; it
+        refuses when the intent is already processing or paid, and then its webhook
+        brings the money in (payment_status_set records a cancelled attempt's success)."""
+        if not payment.reference:
+            return False
+        try:
+            stripe_client().v1.payment_intents.cancel(
+                payment.reference,
+                params={"cancellation_reason": "abandoned"},
+                options={"idempotency_key": f"{payment.idempotency_key}-cancel"},
+            )
+        except stripe.StripeError:
+            return False
+        return True
+
     def refund(self, *, refund: Refund) -> str:
         """Refund through Stripe (once: the idempotency key is the refund's); returns the
         mapped status and keeps Stripe's "re_..." id on the refund."""
@@ -118,3 +136,21 @@ class StripeProvider:
         if status == Refund.Status.FAILED:
             refund.failure_message = (stripe_refund.get("failure_reason") or "")[:300]
         return status
+
+
+def payment_switch(*, order: Order, provider_code: str) -> Payment:
+    """The shopper's new attempt after a failure or a change of mind (payment_retry), then
+    the replaced card attempts' PaymentIntents cancelled at Stripe - after the retry
+    committed, so no network call happens under the order's lock - so that a card form
+    still open in another tab can no longer charge. Raises OrderError or PaymentError."""
+    replaced = list(
+        order.payments.filter(
+            provider="stripe", status__in=[Payment.Status.PENDING, Payment.Status.FAILED]
+        ).exclude(reference="")
+    )
+    attempt = payment_retry(order=order, provider_code=provider_code)
+    for old in replaced:
+        old.refresh_from_db()
+        if old.pk != attempt.pk and old.status != Payment.Status.SUCCEEDED:
+            StripeProvider().cancel(payment=old)
+    return attempt

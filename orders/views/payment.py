@@ -19,8 +19,9 @@ from django.views.decorators.http import require_http_methods
 
 from orders.models import Order, Payment
 from orders.payments import PaymentError, available_providers, provider_for
+from orders.payments.stripe_provider import payment_switch
 from orders.selectors import order_get_for_status_token_or_404
-from orders.services import OrderError, payment_retry
+from orders.services import OrderError
 
 STRIPE_JS = "https://js.stripe.com"
 
@@ -106,7 +107,7 @@ def _retry(request: HttpRequest, order: Order, token: str) -> HttpResponse:
         messages.error(request, "Choose how to pay.")
         return redirect("orders:pay", token=token)
     try:
-        payment_retry(order=order, provider_code=method)
+        payment_switch(order=order, provider_code=method)
     except (OrderError, PaymentError) as err:
         messages.error(request, str(err))
     return redirect("orders:pay", token=token)

@@ -7,6 +7,7 @@ encoded bodies with nested keys (`metadata[order_number]=1042`), JSON answers wi
 the same object again; same key, other parameters: an idempotency error).
 
 Implemented: POST /v1/payment_intents, GET and POST /v1/payment_intents/{id},
+POST /v1/payment_intents/{id}/cancel,
 POST /v1/refunds, GET /v1/refunds/{id}.
 
 Switches for tests:
@@ -118,6 +119,21 @@ class FakeStripe:
     def _route(self, method: str, path: str, params: dict) -> tuple[int, dict]:
         if path == "/v1/payment_intents" and method == "POST":
             return self._intent_create(params)
+        match = re.fullmatch(r"/v1/payment_intents/(pi_\w+)/cancel", path)
+        if match and method == "POST":
+            intent = self.payment_intents.get(match[1])
+            if intent is None:
+                return 404, _error("invalid_request_error", f"No such payment_intent: '{match[1]}'")
+            if intent["status"] in ("succeeded", "processing", "canceled"):
+                return 400, _error(
+                    "invalid_request_error",
+                    "You cannot cancel this PaymentIntent because it has a status of "
+                    f"{intent['status']}.",
+                    code="payment_intent_unexpected_state",
+                )
+            intent["status"] = "canceled"
+            intent["cancellation_reason"] = params.get("cancellation_reason")
+            return 200, intent
         match = re.fullmatch(r"/v1/payment_intents/(pi_\w+)", path)
         if match:
             intent = self.payment_intents.get(match[1])

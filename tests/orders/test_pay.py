@@ -276,3 +276,31 @@ def test_a_cancelled_order_has_nothing_to_pay(client, manual_order):
     html = client.get(_url(manual_order)).content.decode()
     assert "Nothing to pay" in html
     assert 'name="method"' not in html
+
+
+def test_switching_away_from_the_card_cancels_its_payment_intent(client, stripe_fake):
+    order = _card_order(stripe_fake)
+    client.get(_url(order))  # the card form was shown: its PaymentIntent exists
+    card = order.payments.get()
+
+    client.post(_url(order), {"method": "cash_on_delivery"})
+
+    card.refresh_from_db()
+    assert card.status == Payment.Status.CANCELLED
+    assert stripe_fake.payment_intents[card.reference]["status"] == "canceled"
+    (call,) = [c for c in stripe_fake.calls if c.path.endswith("/cancel")]
+    assert call.idempotency_key == f"{card.idempotency_key}-cancel"
+
+
+def test_retrying_the_card_cancels_the_failed_attempts_intent(client, stripe_fake):
+    order = _card_order(stripe_fake)
+    client.get(_url(order))
+    first = order.payments.get()
+    payment_status_set(payment=first, status=Payment.Status.FAILED)
+
+    client.post(_url(order), {"method": "stripe"})
+    client.get(_url(order))
+
+    second = order.payments.exclude(pk=first.pk).get()
+    assert stripe_fake.payment_intents[first.reference]["status"] == "canceled"
+    assert stripe_fake.payment_intents[second.reference]["status"] == "requires_payment_method"

@@ -14,6 +14,7 @@ from orders.services import order_place, payment_status_set
 from tests.factories import VariantFactory
 from tests.factories.inventory import WarehouseFactory, stock
 from tests.factories.orders import ready_cart
+from tests.fakes.stripe_orders import stripe_order_place
 from tests.fakes.stripe_server import stripe_fake_fixture  # noqa: F401
 
 pytestmark = pytest.mark.django_db
@@ -179,3 +180,17 @@ def test_a_refund_stripe_refuses_is_failed_and_changes_no_figures(stripe_fake, p
     assert refund.failure_message == "Charge disputed."
     paid_stripe_order.refresh_from_db()
     assert paid_stripe_order.refunded_total == 0
+
+
+def test_cancel_stops_an_open_intent_and_is_refused_for_a_paid_one(stripe_fake, stripe_order):
+    payment = _payment(stripe_order)
+    provider = provider_for("stripe")
+    assert provider.cancel(payment=payment) is False  # no intent yet: nothing to cancel
+    provider.start(payment=payment)
+    assert provider.cancel(payment=payment) is True
+    assert stripe_fake.payment_intents[payment.reference]["status"] == "canceled"
+
+    other = stripe_order_place(email="grace@example.net").payments.get()
+    stripe_fake.succeed(other.reference)
+    assert provider.cancel(payment=other) is False
+    assert stripe_fake.payment_intents[other.reference]["status"] == "succeeded"

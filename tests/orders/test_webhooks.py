@@ -416,3 +416,35 @@ def test_the_command_applies_events_no_worker_applied(stripe_order, client):
     call_command("apply_webhook_events", stdout=out)
     assert out.getvalue().strip().endswith("0 events applied, 0 with a problem.")
     assert len([m for m in _payment_events(stripe_order) if "succeeded" in m]) == 1
+
+
+def test_a_cancelled_card_attempt_that_succeeds_late_is_still_recorded(stripe_order, deliver):
+    # The shopper switched to bank transfer, then paid in the card form of an old tab.
+    card = stripe_order.payments.get()
+    Payment.objects.filter(pk=card.pk).update(status=Payment.Status.CANCELLED)
+
+    deliver(ev.event("payment_intent.succeeded", ev.intent(card.reference)))
+
+    card.refresh_from_db()
+    assert card.status == Payment.Status.SUCCEEDED
+    stripe_order.refresh_from_db()
+    assert stripe_order.status == Order.Status.PAID
+    assert stripe_order.paid_total == stripe_order.total
+
+
+def test_a_second_payment_for_a_paid_order_is_recorded_and_flagged(stripe_order, deliver):
+    card = stripe_order.payments.get()
+    Payment.objects.filter(pk=card.pk).update(status=Payment.Status.CANCELLED)
+    other = Payment.objects.create(
+        order=stripe_order, provider="bank_transfer", amount=stripe_order.total, currency="EUR"
+    )
+    payment_status_set(payment=other, status=Payment.Status.SUCCEEDED)
+
+    deliver(ev.event("payment_intent.succeeded", ev.intent(card.reference)))
+
+    stripe_order.refresh_from_db()
+    assert stripe_order.paid_total == 2 * stripe_order.total
+    assert stripe_order.events.filter(
+        message=f"Paid {stripe_order.total} EUR more than the total (two payments): "
+        "refund the difference."
+    ).exists()
