@@ -13,6 +13,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.cache import patch_vary_headers
 from django.utils.csp import CSP
 from django.views.decorators.csp import csp_override
 from django.views.decorators.http import require_http_methods
@@ -96,7 +97,9 @@ def pay(request: HttpRequest, token: str) -> HttpResponse:
     template = "orders/storefront/pay.html"
     if request.htmx:
         template += "#payment-panel"
-    return render(request, template, context)
+    response = render(request, template, context)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
 
 
 def _retry(request: HttpRequest, order: Order, token: str) -> HttpResponse:

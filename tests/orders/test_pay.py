@@ -231,6 +231,7 @@ def test_a_processing_payment_polls_its_panel(client, stripe_fake):
     body = partial.content.decode()
     assert body.strip().startswith('<section id="payment-panel"')
     assert "<html" not in body
+    assert "HX-Request" in partial.headers["Vary"]
     assert "being processed" in body
 
 
