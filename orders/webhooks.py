@@ -179,12 +179,16 @@ def _refund_apply(data: dict) -> str:
             return f"No Stripe payment for refund {reference!r}."
         if status == Refund.Status.FAILED:
             return ""  # a refund that never happened elsewhere: nothing to record
+        amount = from_minor_units(int(data.get("amount") or 0), payment.currency)
+        if amount <= 0 or amount > payment.amount - payment.amount_refunded:
+            # Our books say less is left (a lost dispute counted already?): a person looks.
+            return f"Refund {reference!r} of {amount} exceeds what is left on the payment."
         try:
             with transaction.atomic():
                 refund = Refund.objects.create(
                     order_id=payment.order_id,
                     payment=payment,
-                    amount=from_minor_units(int(data["amount"]), payment.currency),
+                    amount=amount,
                     currency=payment.currency,
                     reason="Refunded in Stripe's dashboard",
                     reference=reference,

@@ -448,3 +448,13 @@ def test_a_second_payment_for_a_paid_order_is_recorded_and_flagged(stripe_order,
         message=f"Paid {stripe_order.total} EUR more than the total (two payments): "
         "refund the difference."
     ).exists()
+
+
+def test_a_dashboard_refund_above_what_is_left_is_not_recorded_but_reported(paid_order, deliver):
+    too_much = int(paid_order.total * 100) + 1
+    deliver(ev.event("refund.created", ev.refund("re_big", _pi(paid_order), amount=too_much)))
+
+    assert not Refund.objects.exists()
+    assert "exceeds what is left" in WebhookEvent.objects.get().error
+    paid_order.refresh_from_db()
+    assert paid_order.refunded_total == 0
