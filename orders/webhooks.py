@@ -109,8 +109,10 @@ def webhook_event_apply(*, event_id: int) -> WebhookEvent:
 
 
 def _payment_for_intent(intent_id: str, metadata: dict | None) -> Payment | None:
+    if not intent_id:
+        return None
     payment = Payment.objects.filter(provider="stripe", reference=intent_id).first()
-    if payment is not None or not intent_id:
+    if payment is not None:
         return payment
     # The event can beat the request that created the intent to saving its id.
     payment_id = str((metadata or {}).get("payment_id", ""))

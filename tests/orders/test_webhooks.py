@@ -16,7 +16,7 @@ from orders.refunds import refund_create
 from orders.services import payment_status_set
 from orders.webhooks import webhook_event_apply
 from tests.fakes import stripe_events as ev
-from tests.fakes.stripe_orders import stripe_order_fixture  # noqa: F401
+from tests.fakes.stripe_orders import stripe_order_fixture, stripe_order_place  # noqa: F401
 from tests.fakes.stripe_server import stripe_fake_fixture  # noqa: F401
 
 pytestmark = pytest.mark.django_db
@@ -458,3 +458,16 @@ def test_a_dashboard_refund_above_what_is_left_is_not_recorded_but_reported(paid
     assert "exceeds what is left" in WebhookEvent.objects.get().error
     paid_order.refresh_from_db()
     assert paid_order.refunded_total == 0
+
+
+def test_an_event_without_a_payment_intent_matches_no_payment(stripe_fake, deliver):
+    # A payment without a reference yet must not be taken for it.
+    order = stripe_order_place()
+    Payment.objects.filter(order=order).update(reference="")
+    deliver(ev.event("refund.created", ev.refund("re_1", "", amount=100)))
+    deliver(ev.event("charge.dispute.created", ev.dispute("dp_1", "", amount=100)))
+
+    assert not Refund.objects.exists()
+    assert order.payments.get().status == Payment.Status.PENDING
+    assert not order.disputes.exists()
+    assert WebhookEvent.objects.exclude(error="").count() == 2
