@@ -165,6 +165,8 @@ def _refund_apply(data: dict) -> str:
     reference = data.get("id", "")
     status = REFUND_STATUS.get(data.get("status") or "", Refund.Status.PENDING)
     failure = str(data.get("failure_reason") or "")
+    if not reference:
+        return "A refund without an id."
     refund = Refund.objects.filter(reference=reference).first()
     if refund is None:
         refund_id = str((data.get("metadata") or {}).get("refund_id", ""))

@@ -471,3 +471,15 @@ def test_an_event_without_a_payment_intent_matches_no_payment(stripe_fake, deliv
     assert order.payments.get().status == Payment.Status.PENDING
     assert not order.disputes.exists()
     assert WebhookEvent.objects.exclude(error="").count() == 2
+
+
+def test_a_refund_event_without_an_id_touches_no_refund(stripe_fake, paid_order, deliver):
+    stripe_fake.refund_status = "pending"
+    refund = refund_create(order=paid_order, amount=Decimal("3.00"))
+    Refund.objects.filter(pk=refund.pk).update(reference="")
+
+    deliver(ev.event("refund.updated", ev.refund("", _pi(paid_order), amount=300)))
+
+    refund.refresh_from_db()
+    assert refund.status == Refund.Status.PENDING
+    assert WebhookEvent.objects.get().error == "A refund without an id."
