@@ -212,6 +212,8 @@ def _charge_refunded(charge: dict) -> str:
 
 
 def _dispute(data: dict) -> str:
+    if not data.get("id"):
+        return "A dispute without an id."
     payment = _payment_for_intent(data.get("payment_intent") or "", None)
     if payment is None:
         return f"No Stripe payment for dispute {data.get('id')!r}."
