@@ -239,6 +239,12 @@ MAILERS = {"default": env_mailer(debug=DEBUG, file_path=VAR_DIR / "mail")}
 STRIPE_SECRET_KEY = env_str("STRIPE_SECRET_KEY")
 STRIPE_PUBLISHABLE_KEY = env_str("STRIPE_PUBLISHABLE_KEY")
 STRIPE_WEBHOOK_SECRET = env_str("STRIPE_WEBHOOK_SECRET")
+# Where the Stripe client sends API calls; tests point it at a local fake of Stripe.
+STRIPE_API_BASE = env_str("STRIPE_API_BASE", "https://api.stripe.com")
+# Seconds before a Stripe call gives up; the library then retries with the same
+# idempotency key, so a slow answer never creates a second PaymentIntent or refund.
+STRIPE_TIMEOUT_SECONDS = env_int("STRIPE_TIMEOUT_SECONDS", 20, minimum=1)
+STRIPE_MAX_NETWORK_RETRIES = env_int("STRIPE_MAX_NETWORK_RETRIES", 2, minimum=0)
 
 # --- Internationalisation ------------------------------------------------------------------
 

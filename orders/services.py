@@ -589,8 +589,11 @@ def payment_status_set(
     order = _locked(payment.order)
     payment = Payment.objects.select_for_update().get(pk=payment.pk)
     if PAYMENT_RANK[status] <= PAYMENT_RANK[payment.status] and not (
-        # A failed attempt can still succeed (Stripe lets the shopper retry the same intent).
-        payment.status == Payment.Status.FAILED and status == Payment.Status.SUCCEEDED
+        # A failed attempt can still succeed (Stripe lets the shopper retry the same intent),
+        # and so can one we cancelled when the shopper switched method: the card may have
+        # been confirmed in another tab. Money that arrived is always recorded.
+        payment.status in (Payment.Status.FAILED, Payment.Status.CANCELLED)
+        and status == Payment.Status.SUCCEEDED
     ):
         return payment
     now = timezone.now()
@@ -626,6 +629,16 @@ def payment_status_set(
                 order=order,
                 kind=OrderEvent.Kind.PAYMENT,
                 message="Money arrived for a cancelled order: refund it.",
+            )
+        if (
+            order.status != Status.CANCELLED
+            and order.paid_total - order.refunded_total > order.total
+        ):
+            event_add(
+                order=order,
+                kind=OrderEvent.Kind.PAYMENT,
+                message=f"Paid {order.paid_total - order.refunded_total - order.total} "
+                f"{order.currency} more than the total (two payments): refund the difference.",
             )
         _email(order, f"payment_received:{payment.pk}")
         if risk_level:
