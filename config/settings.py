@@ -181,6 +181,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "config.tasks.clear_expired_sessions",
         "schedule": crontab(hour=3, minute=30),
     },
+    # Shopper emails for parcels past their promised date and still not delivered.
+    "fulfillment-delay-notices": {
+        "task": "fulfillment.tasks.shipment_delays_notify_task",
+        "schedule": crontab(minute=20),
+    },
 }
 
 # --- Accounts and staff access -------------------------------------------------------------
@@ -251,6 +256,10 @@ BANK_TRANSFER_DETAILS = env_str(
 )
 # Supplier lead time for reorder suggestions until a supplier says otherwise.
 DEFAULT_LEAD_TIME_DAYS = env_int("DEFAULT_LEAD_TIME_DAYS", 14, minimum=1)
+# Same-day shipping cut-off, store time ("HH:MM"): orders paid later ship the next day.
+FULFILLMENT_CUTOFF = env_str("FULFILLMENT_CUTOFF", "14:00")
+# Days after delivery in which a shopper may ask to return items.
+RETURN_WINDOW_DAYS = env_int("RETURN_WINDOW_DAYS", 30, minimum=0)
 
 # --- Static and media ----------------------------------------------------------------------
 
