@@ -74,7 +74,7 @@ def shelf(warehouse):
         price=Decimal("12.00"),
         weight_grams=400,
     )
-    for variant, quantity, where in ((small, 10, "B-02"), (large, 10, "B-03"), (mug, 10, "A-01")):
+    for variant, quantity, where in ((small, 100, "B-02"), (large, 10, "B-03"), (mug, 100, "A-01")):
         stock(variant, warehouse, quantity)
         StockLevel.objects.filter(variant=variant, warehouse=warehouse).update(bin_location=where)
     return {"small": small, "large": large, "mug": mug}
