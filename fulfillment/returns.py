@@ -156,13 +156,15 @@ def return_request_create(
     ReturnEvent.objects.create(
         return_request=ret,
         to_status=Status.REQUESTED,
-        message=f"{units} units requested for return: {ret.get_reason_display()}.",
+        message=f"{units} unit{'s' if units != 1 else ''} requested for return: "
+        f"{ret.get_reason_display()}.",
         actor=ret.requested_by,
     )
     event_add(
         order=order,
         kind=OrderEvent.Kind.FULFILLMENT,
-        message=f"Return {ret.number} requested: {units} units ({ret.get_reason_display()}).",
+        message=f"Return {ret.number} requested: {units} unit{'s' if units != 1 else ''} "
+        f"({ret.get_reason_display()}).",
     )
     email_on_commit(f"return:{ret.pk}:requested")
     return ret

@@ -4,9 +4,10 @@ orders only) or through the guest's signed order-status link."""
 from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.urls import reverse
 
+from config.htmx import redirect_for
 from fulfillment.forms import ReturnRequestForm
 from fulfillment.models import ReturnRequest
 from fulfillment.returns import ReturnError, return_request_create, returnable_units
@@ -15,7 +16,7 @@ from orders.models import Order
 from orders.selectors import order_get_for_status_token_or_404, order_get_for_user_or_404
 
 
-def _request_page(request: HttpRequest, order: Order, done_url) -> HttpResponse:
+def _request_page(request: HttpRequest, order: Order, done_url, *, user=None) -> HttpResponse:
     allowed = returnable_units(order=order)
     lines = list(order.lines.all())
     form = ReturnRequestForm(request.POST or None, lines=lines, allowed=allowed)
@@ -28,12 +29,12 @@ def _request_page(request: HttpRequest, order: Order, done_url) -> HttpResponse:
                     lines=form.chosen(),
                     reason=form.cleaned_data["reason"],
                     comment=form.cleaned_data["comment"],
-                    user=request.user,
+                    user=user,
                 )
             except ReturnError as err:
                 form.add_error(None, str(err))
             else:
-                return redirect(done_url(ret))
+                return redirect_for(request, done_url(ret))
         status = 400
     context = {
         "order": order,
@@ -50,7 +51,10 @@ def _request_page(request: HttpRequest, order: Order, done_url) -> HttpResponse:
 def account_return_create(request: HttpRequest, number: str) -> HttpResponse:
     order = order_get_for_user_or_404(user=request.user, number=number)
     return _request_page(
-        request, order, lambda ret: reverse("fulfillment:account-return", args=[ret.pk])
+        request,
+        order,
+        lambda ret: reverse("fulfillment:account-return", args=[ret.pk]),
+        user=request.user,
     )
 
 

@@ -72,6 +72,11 @@ def test_bad_return_requests_say_why_and_write_nothing(client, shopper, own_orde
     no_reason = client.post(url, {f"line_{line.pk}": 1, "reason": ""})
     assert no_reason.status_code == 400
     assert not ReturnRequest.objects.exists()
+    # Sent with htmx, a good request sends the whole page on to the return.
+    done = client.post(
+        url, {f"line_{line.pk}": 1, "reason": "other"}, headers={"HX-Request": "true"}
+    )
+    assert done["HX-Redirect"] == f"/account/returns/{ReturnRequest.objects.get().pk}/"
 
 
 def test_a_shopper_cannot_open_anothers_order_or_return(client, own_order, make_order, deliver):
@@ -102,6 +107,7 @@ def test_guest_requests_a_return_with_the_signed_link(client, make_order, delive
     response = client.post(url, {f"line_{line.pk}": 2, "reason": "damaged"})
     ret = ReturnRequest.objects.get()
     assert response["Location"] == f"/order/{token}/returns/{ret.pk}/"
+    assert ret.requested_by is None
     again = client.get(url)
     assert ret.number in again.text
     assert "Nothing on this order can be returned right now" in again.text
