@@ -67,7 +67,7 @@ class ReturnRequestForm(forms.Form):
         required=False,
         max_length=1000,
         widget=forms.Textarea(attrs={"rows": 3}),
-        label="Anything we should know? (optional)",
+        label="Anything we should know?",
     )
 
     def __init__(self, *args: object, lines: list, allowed: dict, **kwargs: object) -> None:

@@ -117,6 +117,12 @@ def shipment_scan(
         None,
     )
     if match is None:
+        ordered = order.lines.filter(Q(sku__iexact=code) | Q(variant__barcode__iexact=code)).first()
+        if ordered is not None:
+            raise ShipmentError(
+                f"Nothing of {ordered.sku} is left to pack from {warehouse.code}: it is shipped, "
+                "packed already or allocated in another warehouse."
+            )
         raise ShipmentError(f"Wrong item: {code} is not in order {order.number}. Put it back.")
     left = match.packable - match.packed
     if quantity > left:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime
-
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -246,8 +244,17 @@ def report_delivery(request: HttpRequest) -> HttpResponse:
     except ValueError:
         weeks = 8
     report = delivery_performance(weeks=weeks)
-    on_time = [round((week.on_time_rate or 0) * 100, 1) for week in report["weeks"]]
-    to_ship = [round(week.avg_hours_to_ship or 0, 1) for week in report["weeks"]]
+    # Weeks without parcels are left out of the lines rather than drawn as zero.
+    on_time = [
+        round(week.on_time_rate * 100, 1)
+        for week in report["weeks"]
+        if week.on_time_rate is not None
+    ]
+    to_ship = [
+        round(week.avg_hours_to_ship, 1)
+        for week in report["weeks"]
+        if week.avg_hours_to_ship is not None
+    ]
     context = {
         "report": report,
         "weeks": weeks,
@@ -258,10 +265,3 @@ def report_delivery(request: HttpRequest) -> HttpResponse:
     if request.htmx and not request.htmx.history_restore_request:
         return render(request, "fulfillment/staff/report_delivery.html#report-body", context)
     return render(request, "fulfillment/staff/report_delivery.html", context)
-
-
-def _since(request: HttpRequest, default_days: int) -> datetime.date:
-    try:
-        return datetime.date.fromisoformat(request.GET.get("since", ""))
-    except ValueError:
-        return timezone.localdate() - datetime.timedelta(days=default_days)

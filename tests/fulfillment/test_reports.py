@@ -124,3 +124,14 @@ def test_queue_command_leaves_out_orders_paid_after_the_cutoff(make_order, wareh
     out = StringIO()
     call_command("fulfillment_queue", "--warehouse", "main", "--all", stdout=out)
     assert order.number in out.getvalue()
+
+
+def test_delay_command_and_beat_entry(make_order, warehouse, carrier, settings):
+    schedule = settings.CELERY_BEAT_SCHEDULE["fulfillment-delay-notices"]
+    assert schedule["task"] == "fulfillment.tasks.shipment_delays_notify_task"
+    line = shipment_scan(order=make_order(), warehouse=warehouse, code="MUG-1")
+    shipment = shipment_ship(shipment=line.shipment, service=carrier.service["standard"])
+    Shipment.objects.filter(pk=shipment.pk).update(promised_by=datetime.date(2020, 1, 1))
+    out = StringIO()
+    call_command("fulfillment_delays", stdout=out)
+    assert out.getvalue().startswith("1 late parcel(s)")

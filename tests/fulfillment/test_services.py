@@ -402,3 +402,28 @@ def test_exchange_out_of_stock_changes_nothing(delivered, warehouse, shelf):
     ret.refresh_from_db()
     assert ret.status == ReturnRequest.Status.RECEIVED
     assert not Shipment.objects.filter(return_request=ret).exists()
+
+
+def test_each_warehouse_packs_and_ships_only_its_own_allocation(
+    make_order, warehouse, carrier, shelf
+):
+    from tests.factories.inventory import WarehouseFactory, stock
+
+    east = WarehouseFactory(code="east", priority=5)
+    lamp = shelf["large"]
+    StockLevel.objects.filter(variant=lamp).update(on_hand=0)  # the L only in the east
+    stock(lamp, east, 3)
+    order = make_order([(lamp, 1), (shelf["mug"], 1)])
+    assert [row.units for row in fulfillment_queue(warehouse=warehouse)] == [1]
+    assert [row.units for row in fulfillment_queue(warehouse=east)] == [1]
+    with pytest.raises(ShipmentError, match="Nothing of SHIRT-L is left to pack from main"):
+        shipment_scan(order=order, warehouse=warehouse, code="SHIRT-L")
+    main_parcel = pack_and_ship(order, warehouse, carrier.service["standard"], [("MUG-1", 1)])
+    assert main_parcel.warehouse == warehouse
+    east_level = StockLevel.objects.get(variant=lamp, warehouse=east)
+    assert (east_level.on_hand, east_level.allocated) == (3, 1)  # untouched by main's parcel
+    pack_and_ship(order, east, carrier.service["standard"], [("SHIRT-L", 1)])
+    east_level.refresh_from_db()
+    assert (east_level.on_hand, east_level.allocated) == (2, 0)
+    order.refresh_from_db()
+    assert order.status == Order.Status.FULFILLED
