@@ -169,11 +169,12 @@ def shipment_ship(
     """Hand the packed parcel to the carrier: the stock leaves (inventory "sale" rows, from
     this warehouse), the order counts the units as shipped and moves to partially fulfilled
     or fulfilled, all in this one transaction; then the shopper gets the tracking link."""
-    shipment = (
-        Shipment.objects.select_for_update()
-        .select_related("order__shipping_method__zone", "warehouse")
-        .get(pk=shipment.pk)
-    )
+    # Lock the parcel row alone (PostgreSQL refuses FOR UPDATE across the outer joins of
+    # the order's optional shipping method), then read what it points at.
+    Shipment.objects.select_for_update().get(pk=shipment.pk)
+    shipment = Shipment.objects.select_related(
+        "order__shipping_method__zone", "warehouse", "return_request"
+    ).get(pk=shipment.pk)
     if shipment.status != Status.READY:
         raise ShipmentError(f"This parcel is {shipment.get_status_display().lower()} already.")
     if not (service.is_active and service.carrier.is_active):
