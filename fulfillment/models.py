@@ -194,6 +194,13 @@ class ShipmentLine(models.Model):
 
     class Meta:
         ordering = ["pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["shipment", "order_line"],
+                condition=Q(order_line__isnull=False),
+                name="shipment_line_once_per_order_line",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.quantity} x {self.sku}"
