@@ -6,6 +6,7 @@ from django import forms
 
 from fulfillment.models import CarrierService, ReturnLine, ReturnRequest, Shipment
 from inventory.models import Warehouse
+from orders.models import ShippingZone
 
 
 class ScanForm(forms.Form):
@@ -166,3 +167,10 @@ class SettleForm(forms.Form):
             for name, value in self.cleaned_data.items()
             if name.startswith("variant_") and value
         }
+
+
+class RateForm(forms.Form):
+    service = forms.ModelChoiceField(queryset=CarrierService.objects.select_related("carrier"))
+    zone = forms.ModelChoiceField(queryset=ShippingZone.objects.all())
+    max_weight_grams = forms.IntegerField(label="Up to (g)", min_value=1, max_value=1_000_000)
+    price = forms.DecimalField(min_value=0, max_digits=12, decimal_places=2)

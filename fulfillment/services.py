@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from fulfillment.carriers import backend_for, order_promised_by, zone_for
 from fulfillment.models import (
+    CarrierRate,
     CarrierService,
     FulfillmentEmail,
     Shipment,
@@ -339,3 +341,28 @@ def shipment_delays_notify(*, today=None) -> int:
     for key in keys:
         email_on_commit(key)
     return len(keys)
+
+
+# --- Carriers' rate tables -------------------------------------------------------------------
+
+
+def carrier_rate_save(
+    *, service: CarrierService, zone, max_weight_grams: int, price: Decimal
+) -> CarrierRate:
+    """Set the price of one step of a service's rate table (a step with the same zone and
+    weight is replaced, not duplicated)."""
+    if max_weight_grams <= 0:
+        raise ShipmentError("The weight limit must be above zero.")
+    if price < 0:
+        raise ShipmentError("A price cannot be negative.")
+    rate, _ = CarrierRate.objects.update_or_create(
+        service=service,
+        zone=zone,
+        max_weight_grams=max_weight_grams,
+        defaults={"price": price, "currency": settings.STORE_CURRENCY},
+    )
+    return rate
+
+
+def carrier_rate_delete(*, rate: CarrierRate) -> None:
+    rate.delete()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -14,8 +15,8 @@ from django_htmx.http import trigger_client_event
 from config.charts import line_chart
 from config.staff import staff_required
 from fulfillment.carriers import proposed, service_options
-from fulfillment.forms import ScanForm, ShipForm, ShipmentStatusForm
-from fulfillment.models import Carrier, Shipment
+from fulfillment.forms import RateForm, ScanForm, ShipForm, ShipmentStatusForm
+from fulfillment.models import Carrier, CarrierRate, Shipment
 from fulfillment.reports import delivery_performance
 from fulfillment.selectors import (
     fulfillment_queue,
@@ -27,6 +28,8 @@ from fulfillment.selectors import (
 )
 from fulfillment.services import (
     ShipmentError,
+    carrier_rate_delete,
+    carrier_rate_save,
     shipment_scan,
     shipment_ship,
     shipment_transition,
@@ -233,8 +236,28 @@ def shipment_status(request: HttpRequest, pk: int) -> HttpResponse:
 
 @staff_required("fulfillment.view_carrier")
 def carriers(request: HttpRequest) -> HttpResponse:
+    form, status = RateForm(), 200
+    if request.method == "POST":
+        if not request.user.has_perm("fulfillment.change_carrierrate"):
+            raise PermissionDenied("Your role cannot change rate tables.")
+        if "delete" in request.POST:
+            rate = get_object_or_404(CarrierRate, pk=request.POST.get("delete", "").strip() or 0)
+            carrier_rate_delete(rate=rate)
+            messages.success(request, "Rate removed.")
+            return redirect("fulfillment:staff-carriers")
+        form = RateForm(request.POST)
+        if form.is_valid():
+            carrier_rate_save(**form.cleaned_data)
+            messages.success(request, "Rate saved.")
+            return redirect("fulfillment:staff-carriers")
+        status = 400
     carriers = Carrier.objects.prefetch_related("services__rates__zone")
-    return render(request, "fulfillment/staff/carriers.html", {"carriers": carriers})
+    return render(
+        request,
+        "fulfillment/staff/carriers.html",
+        {"carriers": carriers, "form": form},
+        status=status,
+    )
 
 
 @staff_required("fulfillment.view_shipment")

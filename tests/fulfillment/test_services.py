@@ -427,3 +427,23 @@ def test_each_warehouse_packs_and_ships_only_its_own_allocation(
     assert (east_level.on_hand, east_level.allocated) == (2, 0)
     order.refresh_from_db()
     assert order.status == Order.Status.FULFILLED
+
+
+def test_rate_service_refuses_nonsense(carrier, method):
+    from fulfillment.services import carrier_rate_save
+
+    with pytest.raises(ShipmentError, match="above zero"):
+        carrier_rate_save(
+            service=carrier.service["express"],
+            zone=method.zone,
+            max_weight_grams=0,
+            price=Decimal(1),
+        )
+    with pytest.raises(ShipmentError, match="negative"):
+        carrier_rate_save(
+            service=carrier.service["express"],
+            zone=method.zone,
+            max_weight_grams=5,
+            price=Decimal(-1),
+        )
+    assert carrier.service["express"].rates.count() == 2

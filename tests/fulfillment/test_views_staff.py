@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 
 from fulfillment.models import ReturnRequest, Shipment, ShipmentLine
@@ -270,3 +272,40 @@ def test_reports_render_full_and_partial(warehouse_staff, support, requested):
     returns = support.get("/dashboard/fulfillment/reports/returns/")
     assert "Linen Shirt" in returns.text
     assert "Too small" in returns.text
+
+
+def test_packing_slip_prints_the_address_and_lines(warehouse_staff, make_order):
+    order = make_order()
+    page = warehouse_staff.get(f"/dashboard/fulfillment/queue/main/orders/{order.number}/slip/")
+    assert page.status_code == 200
+    assert f"Packing slip · order {order.number}" in page.text
+    assert "12 Analytical Street" in page.text
+    assert "SHIRT-S" in page.text
+    assert "print.css" in page.text
+
+
+def test_rate_table_edits(warehouse_staff, carrier, method):
+    service = carrier.service["express"]
+    url = "/dashboard/fulfillment/carriers/"
+    bad = warehouse_staff.post(
+        url, {"service": service.pk, "zone": method.zone.pk, "max_weight_grams": 0, "price": "-1"}
+    )
+    assert bad.status_code == 400
+    assert service.rates.count() == 2
+    warehouse_staff.post(
+        url,
+        {"service": service.pk, "zone": method.zone.pk, "max_weight_grams": 2000, "price": "9.99"},
+    )
+    assert service.rates.get(max_weight_grams=2000).price == Decimal("9.99")  # replaced
+    assert service.rates.count() == 2
+    rate = service.rates.get(max_weight_grams=10000)
+    warehouse_staff.post(url, {"delete": rate.pk})
+    assert service.rates.count() == 1
+    assert "Set a rate" in warehouse_staff.get(url).text
+
+
+def test_support_sees_carriers_but_cannot_change_rates(support, carrier, method):
+    assert "Set a rate" not in support.get("/dashboard/fulfillment/carriers/").text
+    rate = carrier.service["express"].rates.first()
+    assert support.post("/dashboard/fulfillment/carriers/", {"delete": rate.pk}).status_code == 403
+    rate.refresh_from_db()
