@@ -135,3 +135,12 @@ def test_delay_command_and_beat_entry(make_order, warehouse, carrier, settings):
     out = StringIO()
     call_command("fulfillment_delays", stdout=out)
     assert out.getvalue().startswith("1 late parcel(s)")
+
+
+def test_a_bad_cutoff_stops_start_up_with_its_name():
+    from tests.config.test_settings import manage
+
+    result = manage("check", FULFILLMENT_CUTOFF="2pm")
+    assert result.returncode != 0
+    assert "FULFILLMENT_CUTOFF must be a time as HH:MM" in result.stderr
+    assert manage("check", FULFILLMENT_CUTOFF="17:30").returncode == 0
