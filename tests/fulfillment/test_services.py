@@ -447,3 +447,16 @@ def test_rate_service_refuses_nonsense(carrier, method):
             price=Decimal(-1),
         )
     assert carrier.service["express"].rates.count() == 2
+
+
+def test_approval_emails_the_message_and_the_return_link(
+    delivered, django_capture_on_commit_callbacks
+):
+    ret = request(delivered)
+    with django_capture_on_commit_callbacks(execute=True):
+        return_decide(return_request=ret, approve=True, message="Use any parcel service.")
+    message = mail.outbox[-1]
+    assert message.subject == f"Return {ret.number} approved"
+    assert "Use any parcel service." in message.body
+    assert f"/returns/{ret.pk}/" in message.body
+    assert "Return approved email sent" in delivered.events.last().message

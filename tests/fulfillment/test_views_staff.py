@@ -309,3 +309,34 @@ def test_support_sees_carriers_but_cannot_change_rates(support, carrier, method)
     rate = carrier.service["express"].rates.first()
     assert support.post("/dashboard/fulfillment/carriers/", {"delete": rate.pk}).status_code == 403
     rate.refresh_from_db()
+
+
+def test_exchange_from_the_return_page_makes_a_parcel_to_ship(
+    warehouse_staff, requested, shelf, carrier
+):
+    from fulfillment.returns import return_receive
+
+    return_decide(return_request=requested, approve=True)
+    line = requested.lines.get()
+    return_receive(
+        return_request=requested,
+        received={line.pk: (2, "restock")},
+        warehouse=shelf["small"].stock.first().warehouse,
+    )
+    url = f"/dashboard/fulfillment/returns/{requested.pk}/settle/"
+    missing = warehouse_staff.post(url, {"action": "exchange"}, headers={"HX-Request": "true"})
+    assert "choose the replacement variant" in missing.text
+    warehouse_staff.post(url, {"action": "exchange", f"variant_{line.pk}": shelf["large"].pk})
+    requested.refresh_from_db()
+    assert requested.status == ReturnRequest.Status.EXCHANGED
+    assert requested.amount_due == Decimal("10.00")  # two L at 45.00 for two S at 40.00
+    parcel = Shipment.objects.get(return_request=requested)
+    page = warehouse_staff.get(f"/dashboard/fulfillment/shipments/{parcel.pk}/").text
+    assert "replacement for return" in page
+    assert "Ship" in page
+    warehouse_staff.post(
+        f"/dashboard/fulfillment/shipments/{parcel.pk}/ship/",
+        {"service": carrier.service["standard"].pk, "weight_grams": 640},
+    )
+    parcel.refresh_from_db()
+    assert parcel.status == Shipment.Status.SHIPPED
