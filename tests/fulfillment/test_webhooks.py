@@ -92,3 +92,21 @@ def test_bad_payloads_are_400_and_unknown_parcels_404(client, parcel):
         == 404
     )
     assert client.get(URL, headers=auth).status_code == 405
+
+
+def test_carrier_token_command_shows_and_rotates(carrier):
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    out = StringIO()
+    call_command("carrier_token", "parcelco", stdout=out)
+    assert "Token: s3cret" in out.getvalue()
+    assert "/fulfillment/tracking/parcelco/" in out.getvalue()
+    call_command("carrier_token", "parcelco", "--rotate", "--auth", "hmac", stdout=StringIO())
+    carrier.refresh_from_db()
+    assert carrier.webhook_token != "s3cret"
+    assert len(carrier.webhook_token) >= 40
+    assert carrier.webhook_auth == "hmac"
+    with pytest.raises(CommandError, match="No carrier 'dhl'; there are: parcelco"):
+        call_command("carrier_token", "dhl")
