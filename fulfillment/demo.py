@@ -16,7 +16,21 @@ from django.db import transaction
 from django.utils import timezone
 
 from fulfillment.carriers import order_promised_by, proposed, service_options
-from fulfillment.models import Carrier, CarrierRate, CarrierService, FulfillmentEmail, Shipment
+from fulfillment.models import (
+    Carrier,
+    CarrierRate,
+    CarrierService,
+    FulfillmentEmail,
+    ReturnRequest,
+    Shipment,
+)
+from fulfillment.returns import (
+    ReturnError,
+    return_decide,
+    return_receive,
+    return_refund,
+    return_request_create,
+)
 from fulfillment.selectors import packable_lines
 from fulfillment.services import ShipmentError, shipment_scan, shipment_ship, shipment_transition
 from inventory.models import Allocation, Warehouse
@@ -46,7 +60,11 @@ ZONE_FACTOR = {"Europe": Decimal("1"), "United Kingdom": Decimal("1.8")}
 def seed(*, log: Callable[[str], object]) -> None:
     services = _seed_carriers()
     shipped = _seed_shipments() if services else 0
-    log(f"fulfillment: {len(CARRIERS)} carriers, {services} services, {shipped} demo parcels")
+    returns = _seed_returns() if shipped else 0
+    log(
+        f"fulfillment: {len(CARRIERS)} carriers, {services} services, {shipped} demo parcels, "
+        f"{returns} returns"
+    )
 
 
 def _seed_carriers() -> int:
@@ -158,3 +176,53 @@ def _seed_shipments() -> int:
         except ShipmentError:
             continue
     return shipped
+
+
+def _seed_returns() -> int:
+    """Three returns on recently delivered demo parcels: one waiting for a decision, one
+    approved, one received and refunded. Their emails count as sent."""
+    if ReturnRequest.objects.exists():
+        return 0
+    now = timezone.now()
+    delivered = (
+        Shipment.objects.filter(status=Shipment.Status.DELIVERED, return_request__isnull=True)
+        .select_related("order", "warehouse")
+        .order_by("-delivered_at")[:3]
+    )
+    reasons = ["too_small", "damaged", "changed_mind"]
+    made = 0
+    for index, shipment in enumerate(delivered):
+        line = shipment.lines.first()
+        try:
+            with transaction.atomic():
+                ret = return_request_create(
+                    order=shipment.order,
+                    lines={line.order_line_id: 1},
+                    reason=reasons[index],
+                    comment="Demo return.",
+                )
+                for kind in ("requested", "approved", "rejected"):
+                    FulfillmentEmail.objects.get_or_create(
+                        key=f"return:{ret.pk}:{kind}", defaults={"sent_at": now}
+                    )
+                if index >= 1:
+                    return_decide(return_request=ret, approve=True, message="Thanks, send it back.")
+                if index == 2:
+                    return_receive(
+                        return_request=ret,
+                        received={ret.lines.get().pk: (1, "restock")},
+                        warehouse=shipment.warehouse,
+                    )
+        except ReturnError:
+            continue
+        if index == 2:
+            from orders.models import OrderEmail
+
+            # One transaction, so the refund email's claim exists before its task is sent.
+            with transaction.atomic():
+                refund = return_refund(return_request=ret)
+                OrderEmail.objects.get_or_create(
+                    order=ret.order, key=f"refund:{refund.pk}", defaults={"sent_at": now}
+                )
+        made += 1
+    return made
