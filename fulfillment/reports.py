@@ -197,6 +197,7 @@ def returns_report(*, since: datetime.date, until: datetime.date | None = None) 
         "sold": shipped,
         "returned": back,
         "rate": _rate(back, shipped),
+        "rate_percent": round(back * 100 / shipped, 1) if shipped else None,
         "since": since,
         "until": until,
     }

@@ -89,7 +89,7 @@ def test_return_rate_and_reasons_by_product(make_order, warehouse, carrier):
     assert rows["Linen Shirt"].rate == 0.5
     assert rows["Linen Shirt"].top_reason == "Too small"
     assert (rows["Stoneware Mug"].sold, rows["Stoneware Mug"].returned) == (1, 0)
-    assert (report["sold"], report["returned"]) == (3, 1)
+    assert (report["sold"], report["returned"], report["rate_percent"]) == (3, 1, 33.3)
     assert report["reasons"] == [{"label": "Too small", "count": 1}]
 
 
