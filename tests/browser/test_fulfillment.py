@@ -114,6 +114,8 @@ def test_staff_pick_pack_ship_then_the_shopper_returns_and_staff_refund(
     page.get_by_role("button", name="Settle").click()
     expect(page.locator(".page-header .badge")).to_have_text("Refunded")
     screenshot(page, "fulfillment-return-staff-desktop")
+    page.set_viewport_size(PHONE)
+    assert_no_horizontal_scroll(page)  # the items table once pushed the page sideways
     ret.refresh_from_db()
     assert ret.refund.amount == Decimal("40.00")
     assert StockMovement.objects.filter(reference=f"return:{ret.number}", reason="return").exists()
