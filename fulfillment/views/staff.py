@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 from django_htmx.http import trigger_client_event
 
 from config.charts import line_chart
+from config.htmx import redirect_for
 from config.staff import staff_required
 from fulfillment.carriers import proposed, service_options
 from fulfillment.forms import RateForm, ScanForm, ShipForm, ShipmentStatusForm
@@ -120,6 +121,16 @@ def pack(request: HttpRequest, code: str, number: str) -> HttpResponse:
     warehouse = _warehouse(code)
     order = get_object_or_404(Order.objects.select_related("shipping_method__zone"), number=number)
     scan, last, status = ScanForm(), None, 200
+    if request.method == "POST" and "start_over" in request.POST:
+        shipment = open_pack(order=order, warehouse=warehouse)
+        if shipment is not None:
+            shipment_transition(
+                shipment=shipment,
+                to=Shipment.Status.CANCELLED,
+                actor=request.user,
+                message="Packing started over; the items go back to the shelf.",
+            )
+        return redirect_for(request, request.path)
     if request.method == "POST":
         scan = ScanForm(request.POST)
         if scan.is_valid():

@@ -340,3 +340,15 @@ def test_exchange_from_the_return_page_makes_a_parcel_to_ship(
     )
     parcel.refresh_from_db()
     assert parcel.status == Shipment.Status.SHIPPED
+
+
+def test_start_over_empties_the_parcel(warehouse_staff, make_order):
+    order = make_order()
+    warehouse_staff.post(pack_url(order), {"code": "MUG-1", "quantity": 1})
+    response = warehouse_staff.post(pack_url(order), {"start_over": "1"})
+    assert response.status_code == 302
+    assert Shipment.objects.get().status == Shipment.Status.CANCELLED
+    page = warehouse_staff.get(pack_url(order)).text
+    assert "0 of 3 units packed" in page
+    warehouse_staff.post(pack_url(order), {"code": "MUG-1", "quantity": 1})
+    assert Shipment.objects.filter(status="ready").count() == 1
