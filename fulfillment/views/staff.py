@@ -61,6 +61,13 @@ def queue(request: HttpRequest, code: str) -> HttpResponse:
         "warehouse": warehouse,
         "warehouses": list(Warehouse.objects.filter(is_active=True)),
         "rows": rows,
+        "replacements": list(
+            Shipment.objects.filter(
+                warehouse=warehouse,
+                status=Shipment.Status.READY,
+                return_request__isnull=False,
+            ).select_related("order", "return_request")
+        ),
         "due": sum(1 for row in rows if row.due_today and not row.held),
         "cutoff": settings.FULFILLMENT_CUTOFF,
         "today": timezone.localdate(),

@@ -331,6 +331,8 @@ def test_exchange_from_the_return_page_makes_a_parcel_to_ship(
     assert requested.status == ReturnRequest.Status.EXCHANGED
     assert requested.amount_due == Decimal("10.00")  # two L at 45.00 for two S at 40.00
     parcel = Shipment.objects.get(return_request=requested)
+    queue = warehouse_staff.get("/dashboard/fulfillment/queue/main/").text
+    assert f"return {requested.number} of order {requested.order.number}" in queue
     page = warehouse_staff.get(f"/dashboard/fulfillment/shipments/{parcel.pk}/").text
     assert "replacement for return" in page
     assert "Ship" in page
