@@ -75,9 +75,15 @@ def returnable_units(*, order: Order, now: datetime.datetime | None = None) -> d
     are not rejected; the window runs RETURN_WINDOW_DAYS from delivery (from shipping when
     the carrier never reported a delivery)."""
     today = timezone.localdate(now or timezone.now())
+    # Units of returns still open or exchanged are taken; refunded ones are counted in the
+    # line's quantity_refunded once the refund succeeded (a pending one still holds them).
     taken = dict(
         ReturnLine.objects.filter(return_request__order=order)
-        .exclude(return_request__status__in=[Status.REJECTED, Status.REFUNDED])
+        .exclude(return_request__status=Status.REJECTED)
+        .exclude(
+            return_request__status=Status.REFUNDED,
+            return_request__refund__status=Refund.Status.SUCCEEDED,
+        )
         .values("order_line_id")
         .annotate(units=Sum("quantity"))
         .values_list("order_line_id", "units")

@@ -460,3 +460,22 @@ def test_approval_emails_the_message_and_the_return_link(
     assert "Use any parcel service." in message.body
     assert f"/returns/{ret.pk}/" in message.body
     assert "Return approved email sent" in delivered.events.last().message
+
+
+def test_units_of_a_pending_refund_cannot_be_asked_back_twice(delivered, warehouse):
+    from fulfillment.returns import returnable_units
+
+    ret = request(delivered, quantity=2)
+    return_decide(return_request=ret, approve=True)
+    return_receive(
+        return_request=ret, received={ret.lines.get().pk: (2, "restock")}, warehouse=warehouse
+    )
+    refund = return_refund(return_request=ret)
+    shirt = delivered.lines.get(sku="SHIRT-S")
+    assert returnable_units(order=delivered)[shirt.pk]["units"] == 0
+    # Had the provider not answered yet, the units are still held by this return.
+    Refund.objects.filter(pk=refund.pk).update(status=Refund.Status.PENDING)
+    from orders.models import OrderLine
+
+    OrderLine.objects.filter(pk=shirt.pk).update(quantity_refunded=0)
+    assert returnable_units(order=delivered)[shirt.pk]["units"] == 0
