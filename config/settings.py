@@ -185,6 +185,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "marketing.tasks.abandonment_send_due_task",
         "schedule": 15 * 60.0,
     },
+    # Shopper emails for parcels past their promised date and still not delivered.
+    "fulfillment-delay-notices": {
+        "task": "fulfillment.tasks.shipment_delays_notify_task",
+        "schedule": crontab(minute=20),
+    },
 }
 # An abandonment email claimed but not marked sent after this long is sent again (its
 # sender crashed between claiming and sending).
@@ -267,6 +272,20 @@ BANK_TRANSFER_DETAILS = env_str(
 )
 # Supplier lead time for reorder suggestions until a supplier says otherwise.
 DEFAULT_LEAD_TIME_DAYS = env_int("DEFAULT_LEAD_TIME_DAYS", 14, minimum=1)
+# Same-day shipping cut-off, store time ("HH:MM"): orders paid later ship the next day.
+FULFILLMENT_CUTOFF = env_str("FULFILLMENT_CUTOFF", "14:00")
+if not (
+    len(FULFILLMENT_CUTOFF) == 5
+    and FULFILLMENT_CUTOFF[2] == ":"
+    and FULFILLMENT_CUTOFF.replace(":", "").isdigit()
+    and int(FULFILLMENT_CUTOFF[:2]) < 24
+    and int(FULFILLMENT_CUTOFF[3:]) < 60
+):
+    raise ImproperlyConfigured(
+        f"FULFILLMENT_CUTOFF must be a time as HH:MM (like 14:00), not {FULFILLMENT_CUTOFF!r}."
+    )
+# Days after delivery in which a shopper may ask to return items.
+RETURN_WINDOW_DAYS = env_int("RETURN_WINDOW_DAYS", 30, minimum=0)
 
 # --- Static and media ----------------------------------------------------------------------
 

@@ -288,15 +288,22 @@ def stock_deallocate(*, reference: str, quantities: dict[int, int] | None = None
 
 @transaction.atomic
 def stock_ship(
-    *, reference: str, quantities: dict[int, int] | None = None, actor=None
+    *,
+    reference: str,
+    quantities: dict[int, int] | None = None,
+    actor=None,
+    warehouse: Warehouse | None = None,
 ) -> list[StockMovement]:
     """Ship what was allocated to `reference`: all of it, or {variant id: quantity} for a
-    partial shipment. Allocated and on hand go down together; the ledger says "sale"."""
+    partial shipment; only from `warehouse` when given (a parcel leaves one building).
+    Allocated and on hand go down together; the ledger says "sale"."""
     allocations, locked = _allocations(reference)
     wanted = dict(quantities) if quantities is not None else None
     moves = []
     for allocation in allocations:
         level = locked[allocation.stock_id]
+        if warehouse is not None and level.warehouse_id != warehouse.pk:
+            continue
         take = allocation.quantity
         if wanted is not None:
             take = min(take, wanted.get(level.variant_id, 0))
