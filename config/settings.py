@@ -79,6 +79,8 @@ MIDDLEWARE = [
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "config.middleware.StyledMethodNotAllowedMiddleware",
+    # Storefront visits (after the user is known: staff are not counted).
+    "analytics.middleware.VisitMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -180,6 +182,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "clear-expired-sessions": {
         "task": "config.tasks.clear_expired_sessions",
         "schedule": crontab(hour=3, minute=30),
+    },
+    # Yesterday (and any day never rolled up) into the daily KPI tables; store time.
+    "kpi-rollup": {
+        "task": "analytics.tasks.kpis_rollup_task",
+        "schedule": crontab(hour=2, minute=0),
     },
 }
 
