@@ -6,11 +6,10 @@ import os
 import time
 from collections.abc import Callable, Iterator
 from datetime import date, timedelta
-from decimal import Decimal
 from pathlib import Path
 
 from django.db import connection, transaction
-from django.db.models import Case, DecimalField, ExpressionWrapper, F, Model, Value, When
+from django.db.models import F, Model
 from django.utils import timezone
 
 from analytics import selectors
@@ -26,11 +25,6 @@ from analytics.models import (
     Visitor,
 )
 from catalog.models import Product
-
-DAILY_METRICS = [
-    field.name for field in DailyKpi._meta.concrete_fields if field.name not in ("id", "day")
-]
-RATE_FIELD = DecimalField(max_digits=20, decimal_places=6)
 
 
 class RollupError(ValueError):
@@ -49,36 +43,94 @@ def _pause_for_tests() -> None:
         time.sleep(float(seconds))
 
 
-def _upsert(model: type[Model], aggregation: selectors.Aggregation, conflict: list[str]) -> None:
-    """INSERT INTO table SELECT <aggregation> ON CONFLICT (...) DO UPDATE: one statement,
-    on PostgreSQL and SQLite alike (both speak this dialect)."""
-    sql, params = aggregation.queryset.query.sql_with_params()
+def _ratio(numerator: str, denominator: str) -> str:
+    # "* 1.0" makes both databases divide as decimals (SQLite would divide integers).
+    return f"CASE WHEN {denominator} > 0 THEN {numerator} * 1.0 / {denominator} ELSE 0 END"
+
+
+DAILY_DERIVED = {
+    "net_revenue": "gross_revenue - refunds",
+    "gross_profit": "gross_revenue - refunds - tax - cost_of_goods",
+    "bounce_rate": _ratio("bounces", "sessions"),
+    "conversion_rate": _ratio("orders", "sessions"),
+    "average_order_value": _ratio("gross_revenue", "orders"),
+    "cart_abandonment_rate": _ratio("carts_abandoned", "carts_created"),
+    "gross_margin": (
+        "CASE WHEN gross_revenue - refunds - tax > 0 THEN (gross_revenue - refunds - tax "
+        "- cost_of_goods) * 1.0 / (gross_revenue - refunds - tax) ELSE 0 END"
+    ),
+}
+SOURCE_DERIVED = {"conversion_rate": _ratio("orders", "sessions")}
+TEMP = "analytics_rollup_parts"
+
+
+def _replace_range(
+    model: type[Model],
+    *,
+    parts: list[selectors.Aggregation],
+    keys: list[str],
+    derived: dict[str, str],
+    first: date,
+    last: date,
+    stale: str,
+) -> None:
+    """Make the model's rows for days first..last equal to the sum of `parts`.
+
+    One pass: the parts (grouped querysets) are added up by key into a temporary table,
+    which is then INSERT ... SELECT ... ON CONFLICT DO UPDATE'd into the table (a row
+    whose figures did not change is not rewritten); rows of the range the parts no
+    longer produce are deleted (stale="delete") or zeroed (stale="zero").
+    """
     quote = connection.ops.quote_name
-    columns = list(aggregation.columns)
-    targets = [model._meta.get_field(c).column for c in columns]
-    select = ", ".join(f"agg.{quote(aggregation.columns[c])}" for c in columns)
-    updates = ", ".join(f"{quote(t)} = EXCLUDED.{quote(t)}" for t in targets if t not in conflict)
-    statement = (
-        f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(t) for t in targets)}) "  # noqa: S608 - names come from models, values are parameters
-        f"SELECT {select} FROM ({sql}) agg WHERE true "
-        f"ON CONFLICT ({', '.join(quote(c) for c in conflict)}) DO UPDATE SET {updates}"
+    metrics = [
+        f.column
+        for f in model._meta.concrete_fields
+        if not f.primary_key and f.column not in keys and f.column not in derived
+    ]
+    selects, params = [], []
+    for part in parts:
+        sql, part_params = part.queryset.query.sql_with_params()
+        columns = [f"agg.{quote(part.columns[k])} AS {quote(k)}" for k in keys] + [
+            f"agg.{quote(part.columns[m])} AS {quote(m)}" if m in part.columns else f"0 AS {m}"
+            for m in metrics
+        ]
+        selects.append(f"SELECT {', '.join(columns)} FROM ({sql}) agg")  # noqa: S608
+        params.extend(part_params)
+    key_list = ", ".join(quote(k) for k in keys)
+    sums = ", ".join(f"COALESCE(SUM({quote(m)}), 0) AS {quote(m)}" for m in metrics)
+    table = quote(model._meta.db_table)
+    targets = [*keys, *metrics, *derived]
+    values = [quote(c) for c in (*keys, *metrics)] + [f"({e})" for e in derived.values()]
+    distinct = "IS DISTINCT FROM" if connection.vendor == "postgresql" else "IS NOT"
+    changed = " OR ".join(
+        f"{table}.{quote(c)} {distinct} EXCLUDED.{quote(c)}" for c in (*metrics, *derived)
+    )
+    updates = ", ".join(f"{quote(c)} = EXCLUDED.{quote(c)}" for c in (*metrics, *derived))
+    missing = (
+        f"{table}.day >= %s AND {table}.day <= %s AND NOT EXISTS (SELECT 1 FROM {TEMP} t "  # noqa: S608
+        f"WHERE {' AND '.join(f't.{quote(k)} = {table}.{quote(k)}' for k in keys)})"
     )
     with connection.cursor() as cursor:
-        cursor.execute(statement, params)
-
-
-def _ratio(numerator, denominator) -> Case:
-    # "* 1.0" makes both databases divide as decimals (SQLite would divide integers).
-    return Case(
-        When(
-            **{f"{denominator}__gt": 0},
-            then=ExpressionWrapper(
-                numerator * Value(Decimal("1.0")) / F(denominator), output_field=RATE_FIELD
-            ),
-        ),
-        default=Decimal(0),
-        output_field=RATE_FIELD,
-    )
+        cursor.execute(f"DROP TABLE IF EXISTS {TEMP}")
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE {TEMP} AS SELECT {key_list}, {sums} "  # noqa: S608
+            f"FROM ({' UNION ALL '.join(selects)}) u GROUP BY {key_list}",
+            params,
+        )
+        cursor.execute(
+            f"INSERT INTO {table} ({', '.join(quote(c) for c in targets)}) "  # noqa: S608
+            f"SELECT {', '.join(values)} FROM {TEMP} WHERE true "
+            f"ON CONFLICT ({key_list}) DO UPDATE SET {updates} WHERE {changed}"
+        )
+        if stale == "delete":
+            cursor.execute(f"DELETE FROM {table} WHERE {missing}", [first, last])  # noqa: S608
+        else:
+            zero = ", ".join(f"{quote(c)} = 0" for c in (*metrics, *derived))
+            cursor.execute(
+                f"UPDATE {table} SET {zero} WHERE {missing}",  # noqa: S608
+                [first, last],
+            )
+        cursor.execute(f"DROP TABLE {TEMP}")
 
 
 def days_between(first: date, last: date) -> Iterator[date]:
@@ -92,70 +144,49 @@ def days_between(first: date, last: date) -> Iterator[date]:
 def kpis_roll_up(*, first: date, last: date) -> int:
     """Roll the store days first..last into the daily tables; returns the number of days.
 
-    Set-based: each table is filled by a few INSERT ... SELECT ... ON CONFLICT statements
-    over the whole range. The days' claim rows are locked for the transaction, so two
-    runs of the same days (beat and a person at the command line) take turns, and
-    either one leaves the same rows.
+    Set-based: each table gets one INSERT ... SELECT ... ON CONFLICT DO UPDATE over the
+    whole range (see _replace_range). The days' claim rows are locked for the
+    transaction, so two runs of the same days (beat and a person at the command line)
+    take turns, and either one leaves the same rows.
     """
     if first > last:
         raise RollupError(f"The range starts after it ends: {first} > {last}.")
     days = list(days_between(first, last))
     KpiDay.objects.bulk_create([KpiDay(day=d) for d in days], ignore_conflicts=True)
     list(KpiDay.objects.select_for_update().filter(day__gte=first, day__lte=last).order_by("day"))
-
-    # Overall: every day gets a row, all figures reset, then each part fills its columns.
-    zero = dict.fromkeys(DAILY_METRICS, 0)
-    DailyKpi.objects.bulk_create(
-        [DailyKpi(day=d, **zero) for d in days],
-        update_conflicts=True,
-        unique_fields=["day"],
-        update_fields=DAILY_METRICS,
+    # Every day has an overall row, even a day with nothing in it.
+    DailyKpi.objects.bulk_create([DailyKpi(day=d) for d in days], ignore_conflicts=True)
+    _replace_range(
+        DailyKpi,
+        parts=[part(first, last) for part in selectors.DAILY_PARTS],
+        keys=["day"],
+        derived=DAILY_DERIVED,
+        first=first,
+        last=last,
+        stale="zero",
     )
-    for part in selectors.DAILY_PARTS:
-        _upsert(DailyKpi, part(first, last), ["day"])
-    in_range = {"day__gte": first, "day__lte": last}
-    DailyKpi.objects.filter(**in_range).update(
-        net_revenue=F("gross_revenue") - F("refunds"),
-        gross_profit=F("gross_revenue") - F("refunds") - F("tax") - F("cost_of_goods"),
+    _replace_range(
+        DailySourceKpi,
+        parts=[selectors.source_sessions(first, last), selectors.source_orders(first, last)],
+        keys=["day", "source"],
+        derived=SOURCE_DERIVED,
+        first=first,
+        last=last,
+        stale="delete",
     )
-    DailyKpi.objects.filter(**in_range).update(
-        bounce_rate=_ratio(F("bounces"), "sessions"),
-        conversion_rate=_ratio(F("orders"), "sessions"),
-        average_order_value=_ratio(F("gross_revenue"), "orders"),
-        cart_abandonment_rate=_ratio(F("carts_abandoned"), "carts_created"),
-        gross_margin=Case(
-            When(
-                net_revenue__gt=F("tax"),
-                then=ExpressionWrapper(
-                    F("gross_profit") * Value(Decimal("1.0")) / (F("net_revenue") - F("tax")),
-                    output_field=RATE_FIELD,
-                ),
-            ),
-            default=Decimal(0),
-            output_field=RATE_FIELD,
-        ),
+    _replace_range(
+        DailyProductKpi,
+        parts=[
+            selectors.product_views(first, last),
+            selectors.product_add_to_carts(first, last),
+            selectors.product_sales(first, last),
+        ],
+        keys=["day", "product_id"],
+        derived={},
+        first=first,
+        last=last,
+        stale="delete",
     )
-
-    # Per source and per product: figures reset, refilled, and rows left empty removed
-    # (a row keeps its id across re-runs).
-    DailySourceKpi.objects.filter(**in_range).update(
-        sessions=0, orders=0, revenue=0, conversion_rate=0
-    )
-    _upsert(DailySourceKpi, selectors.source_sessions(first, last), ["day", "source"])
-    _upsert(DailySourceKpi, selectors.source_orders(first, last), ["day", "source"])
-    DailySourceKpi.objects.filter(**in_range, sessions=0, orders=0).delete()
-    DailySourceKpi.objects.filter(**in_range).update(
-        conversion_rate=_ratio(F("orders"), "sessions")
-    )
-    DailyProductKpi.objects.filter(**in_range).update(views=0, add_to_carts=0, units=0, revenue=0)
-    for part in (
-        selectors.product_views,
-        selectors.product_add_to_carts,
-        selectors.product_sales,
-    ):
-        _upsert(DailyProductKpi, part(first, last), ["day", "product_id"])
-    DailyProductKpi.objects.filter(**in_range, views=0, add_to_carts=0, units=0).delete()
-
     _pause_for_tests()
     KpiDay.objects.filter(day__gte=first, day__lte=last).update(
         rolled_at=timezone.now(), runs=F("runs") + 1
