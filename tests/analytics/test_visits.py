@@ -43,7 +43,8 @@ def test_first_page_records_a_visit_with_utm_referrer_device_and_cookies(client)
     assert (visitor.first_source, visitor.first_campaign) == ("newsletter", "spring-sale")
     for name in (VISITOR_COOKIE, VISIT_COOKIE):
         cookie = response.cookies[name]
-        assert cookie["httponly"] and cookie["samesite"] == "Lax"
+        assert cookie["httponly"]
+        assert cookie["samesite"] == "Lax"
     assert response.cookies[VISIT_COOKIE].value == visit.key
     assert response.cookies[VISITOR_COOKIE].value == visitor.key == visit.visitor_key
 
