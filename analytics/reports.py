@@ -134,9 +134,12 @@ class Headline:
         return f"{change:+.1f}{unit} vs previous period"
 
     @property
-    def is_good(self) -> bool:
-        change = self.change or 0
-        return (change >= 0) == self.higher_is_better
+    def tone(self) -> str:
+        """ "good", "bad" or "" (no change, or nothing to compare with)."""
+        change = self.change
+        if not change:
+            return ""
+        return "good" if (change > 0) == self.higher_is_better else "bad"
 
 
 @dataclass
@@ -262,6 +265,7 @@ def report(*, first: date, last: date, top: int = TOP_PRODUCTS) -> Report:
                 into[name] += row.get(name) or 0
     for row in sources.values():
         row["conversion_rate"] = _div(row["orders"], row["sessions"])
+        row["conversion_pct"] = row["conversion_rate"] * 100
     source_rows = sorted(
         sources.values(), key=lambda r: (-r["sessions"], -r["orders"], r["source"])
     )

@@ -21,7 +21,12 @@ def _money(value) -> str:
 
 
 def _range_form(request: HttpRequest) -> DateRangeForm:
-    return DateRangeForm(request.GET if ("start" in request.GET or "end" in request.GET) else {})
+    if "start" in request.GET or "end" in request.GET:
+        return DateRangeForm(request.GET)
+    form = DateRangeForm()
+    first, last = form.range()
+    form.initial = {"start": first, "end": last}
+    return form
 
 
 def _presets() -> list[tuple[str, str, str]]:

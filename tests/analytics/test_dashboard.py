@@ -74,7 +74,8 @@ def test_dashboard_shows_headlines_with_change_charts_funnel_products_sources(
     assert headlines["aov"].value == Decimal(100)
     assert headlines["abandonment"].value == Decimal("0.5")  # 70 / 140
     assert headlines["abandonment"].change == Decimal(-25)  # 75 % -> 50 %: points
-    assert headlines["abandonment"].is_good
+    assert headlines["abandonment"].tone == "good"
+    assert headlines["orders"].tone == "good"
     assert headlines["margin"].value == Decimal("0.6")  # (7000 - 2800) / 7000
     assert "+100.0 % vs previous period" in html
     assert html.count("<polyline") == 4
