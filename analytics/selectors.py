@@ -78,10 +78,18 @@ def _in(field: str, first: date, last: date) -> Q:
     return Q(**{f"{field}__gte": start, f"{field}__lt": end})
 
 
+def _revenue(first: date, last: date, prefix: str = "") -> Q:
+    """Orders that count: created in the range, paid, not cancelled (`prefix` reaches the
+    order from a line: "order__")."""
+    return (
+        _in(f"{prefix}created_at", first, last)
+        & Q(**{f"{prefix}payment_status__in": REVENUE_PAYMENT_STATES})
+        & ~Q(**{f"{prefix}status": Order.Status.CANCELLED})
+    )
+
+
 def revenue_orders(first: date, last: date) -> QuerySet[Order]:
-    return Order.objects.filter(
-        _in("created_at", first, last), payment_status__in=REVENUE_PAYMENT_STATES
-    ).exclude(status=Order.Status.CANCELLED)
+    return Order.objects.filter(_revenue(first, last))
 
 
 @dataclass(frozen=True)
@@ -128,7 +136,7 @@ def daily_order_figures(first: date, last: date) -> Aggregation:
 
 def daily_units(first: date, last: date) -> Aggregation:
     return _grouped(
-        OrderLine.objects.filter(order__in=revenue_orders(first, last)),
+        OrderLine.objects.filter(_revenue(first, last, "order__")),
         {"k_day": _day("order__created_at")},
         {"units": Sum("quantity")},
     )
@@ -253,7 +261,7 @@ def product_add_to_carts(first: date, last: date) -> Aggregation:
 
 def product_sales(first: date, last: date) -> Aggregation:
     return _grouped(
-        OrderLine.objects.filter(order__in=revenue_orders(first, last), variant__isnull=False),
+        OrderLine.objects.filter(_revenue(first, last, "order__"), variant__isnull=False),
         {"k_day": _day("order__created_at"), "k_product_id": F("variant__product_id")},
         {"units": Sum("quantity"), "revenue": Sum("line_total")},
     )
