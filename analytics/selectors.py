@@ -7,8 +7,9 @@ the same querysets for today so far.
 Definitions (store time zone, settings.TIME_ZONE, decides the day):
 - an order counts on the day it was created; it counts as an order (and its total as
   gross revenue) once paid and while not cancelled;
-- a refund counts on the day it succeeded... more precisely was created, when it
-  succeeded and its order is not cancelled; net revenue = gross revenue - refunds;
+- a refund counts on the day it was made, once it succeeded, unless its order is
+  cancelled (a cancelled order's revenue is not counted either); net revenue = gross
+  revenue - refunds;
 - a cart counts as created on its creation day when it has items (or became an order);
   it is abandoned when it was not ordered within 24 hours of its creation (as far as
   known when the day is rolled up: the nightly job rolls the day before yesterday again
