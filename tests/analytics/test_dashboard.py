@@ -220,3 +220,15 @@ def test_home_adds_headlines_for_analytics_staff_only(client, staff_login, owner
     html = client.get(home).content.decode()
     assert "Your areas" in html
     assert 'data-kpi="gross_revenue"' not in html
+
+
+def test_a_range_with_today_adds_only_todays_live_queries(
+    client, staff_login, owner, year, django_assert_max_num_queries
+):
+    staff_login(owner)
+    # The stored days as before, plus today's figures from the rollup's own aggregations
+    # (8 overall parts, 2 source parts, 3 product parts), whatever the range's length.
+    with django_assert_max_num_queries(25):
+        response = client.get(URL, {"start": (year - timedelta(days=365)).isoformat()})
+    assert response.status_code == 200
+    assert response.context["report"].days[-1]["day"] == year

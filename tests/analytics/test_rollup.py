@@ -125,3 +125,18 @@ def test_nightly_rolls_yesterday_and_every_missing_day(known_day):
 
     kpis_rollup_task.delay()
     assert DailyKpi.objects.filter(day=date(2026, 3, 11)).exists()
+
+
+def test_the_nightly_rollup_is_scheduled_once_at_two_in_the_store_time_zone(settings):
+    from config.celery import app
+
+    entries = [
+        entry
+        for entry in settings.CELERY_BEAT_SCHEDULE.values()
+        if entry["task"] == "analytics.tasks.kpis_rollup_task"
+    ]
+    assert len(entries) == 1
+    schedule = entries[0]["schedule"]
+    assert (schedule.hour, schedule.minute) == ({2}, {0})
+    assert settings.CELERY_TIMEZONE == settings.TIME_ZONE
+    assert "analytics.tasks.kpis_rollup_task" in app.tasks
