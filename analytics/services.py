@@ -25,6 +25,7 @@ from analytics.models import (
     Visitor,
 )
 from catalog.models import Product
+from orders.models import Order
 
 
 class RollupError(ValueError):
@@ -218,9 +219,7 @@ def kpis_days_due(*, today: date | None = None) -> list[date]:
     yesterday = today - timedelta(days=1)
     due = {yesterday, yesterday - timedelta(days=1)}
     starts = []
-    first_order = selectors.Order.objects.order_by("created_at").values_list(
-        "created_at", flat=True
-    )[:1]
+    first_order = Order.objects.order_by("created_at").values_list("created_at", flat=True)[:1]
     first_visit = Visit.objects.order_by("started_at").values_list("started_at", flat=True)[:1]
     for found in (list(first_order), list(first_visit)):
         if found:
