@@ -79,6 +79,8 @@ MIDDLEWARE = [
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "config.middleware.StyledMethodNotAllowedMiddleware",
+    # Storefront visits (after the user is known: staff are not counted).
+    "analytics.middleware.VisitMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -189,6 +191,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "fulfillment-delay-notices": {
         "task": "fulfillment.tasks.shipment_delays_notify_task",
         "schedule": crontab(minute=20),
+    },
+    # Yesterday (and any day never rolled up) into the daily KPI tables; store time.
+    "kpi-rollup": {
+        "task": "analytics.tasks.kpis_rollup_task",
+        "schedule": crontab(hour=2, minute=0),
     },
 }
 # An abandonment email claimed but not marked sent after this long is sent again (its
