@@ -126,3 +126,28 @@ def test_outside_the_window_nothing_can_be_chosen(client, make_order, deliver, s
     page = client.get(f"/order/{status_token(order)}/return/")
     assert "return window closed" in page.text
     assert "Request the return" not in page.text
+
+
+# --- The orders app's pages show parcels and returns through fulfillment's tags ----------
+
+
+def test_guest_order_page_shows_the_parcel_and_offers_a_return(client, make_order, deliver):
+    order = deliver(make_order())
+    token = status_token(order)
+    page = client.get(f"/order/{token}/").content.decode()
+    assert "Delivered" in page
+    assert f"/order/{token}/return/" in page
+
+
+def test_owner_order_page_links_the_account_return_form(client, make_order, deliver, shopper):
+    order = deliver(make_order(email=shopper.email, user=shopper))
+    client.force_login(shopper)
+    page = client.get(f"/account/orders/{order.number}/").content.decode()
+    assert f"/account/orders/{order.number}/return/" in page
+
+
+def test_staff_order_page_lists_the_parcels(client, staff_login, owner, make_order, deliver):
+    order = deliver(make_order())
+    staff_login(owner)
+    page = client.get(f"/dashboard/orders/{order.number}/").content.decode()
+    assert "/dashboard/fulfillment/shipments/" in page

@@ -88,6 +88,7 @@ def _order_context(request: HttpRequest, order: Order, token: str) -> dict:
     )
     return {
         "order": order,
+        "token": token,
         "lines": list(order.lines.all()),
         "timeline": _timeline(order),
         "provider": provider,
