@@ -1,0 +1,276 @@
+"""Review findings on orders, customers and abandonment: each test shows one bug.
+
+Every test is xfail(strict=True): it fails today because of the bug named in its reason,
+and turns into an error (XPASS strict) the day the bug is fixed, so the marker is removed
+with the fix.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from decimal import Decimal
+
+import pytest
+
+from customers.models import Customer
+from inventory.models import StockLevel
+from inventory.services import stock_ship
+from orders.models import Order, Payment, Refund
+from orders.payments import ManualProvider
+from orders.refunds import refund_create
+from orders.services import (
+    CartError,
+    OrderError,
+    cart_add,
+    cart_voucher_apply,
+    order_cancel,
+    order_fulfillment_record,
+    order_hold,
+    order_mark_paid,
+    order_place,
+    order_reference,
+    order_release,
+    payment_status_set,
+)
+from tests.factories import StaffFactory, VariantFactory
+from tests.factories.inventory import WarehouseFactory, stock
+from tests.factories.orders import VoucherFactory, ready_cart
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def warehouse():
+    return WarehouseFactory()
+
+
+@pytest.fixture
+def mug(warehouse):
+    variant = VariantFactory(price=Decimal("10.00"), sku="MUG-1")
+    stock(variant, warehouse, 10)
+    return variant
+
+
+@pytest.fixture
+def pan(warehouse):
+    variant = VariantFactory(price=Decimal("30.00"), sku="PAN-1")
+    stock(variant, warehouse, 10)
+    return variant
+
+
+@pytest.fixture
+def staff():
+    return StaffFactory()
+
+
+@pytest.fixture
+def paid_order(mug, pan, staff):
+    order = order_place(cart=ready_cart([(mug, 2), (pan, 1)]))
+    order_mark_paid(order=order, actor=staff)
+    order.refresh_from_db()
+    assert order.status == Order.Status.PAID
+    return order
+
+
+@pytest.fixture
+def refunds_stay_pending(monkeypatch):
+    """A provider that answers "pending" (Stripe does, until its webhook)."""
+    monkeypatch.setattr(ManualProvider, "refund", lambda self, *, refund: Refund.Status.PENDING)
+
+
+# --- 1. Money: customer figures -------------------------------------------------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="order_cancel subtracts the whole order total from total_spent (services.py:727) "
+    "and refund_status_set subtracts the refund again (refunds.py:197): a paid order that "
+    "is cancelled and then refunded counts twice, total_spent goes negative",
+)
+def test_cancel_paid_order_then_refund_leaves_total_spent_at_zero(paid_order, staff):
+    order_cancel(order=paid_order, actor=staff, reason="Out of stock")
+    paid_order.refresh_from_db()
+    refund_create(order=paid_order, amount=paid_order.paid_total, actor=staff)
+
+    customer = Customer.objects.get(pk=paid_order.customer_id)
+    assert customer.orders_count == 0
+    assert customer.total_spent == Decimal("0.00")
+
+
+# --- 2. Money: pending refunds do not reserve their lines -----------------------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="refund_amount_for_lines (refunds.py:40) checks quantity_refunded, which only "
+    "moves when a refund succeeds: while a line refund is pending the same unit can be "
+    "refunded again; when both succeed the line's refunded count exceeds its quantity "
+    "(IntegrityError in the webhook) and the shopper got the unit's money twice",
+)
+def test_a_unit_with_a_pending_refund_cannot_be_refunded_again(paid_order, refunds_stay_pending):
+    mug_line = paid_order.lines.get(sku="MUG-1")  # 2 units, 20.00 of 54.90 paid
+    first = refund_create(order=paid_order, lines={mug_line.pk: 2})
+    assert first.status == Refund.Status.PENDING
+    with pytest.raises(OrderError):
+        refund_create(order=paid_order, lines={mug_line.pk: 2})
+
+
+# --- 3. Money: partial line refunds must add up ----------------------------------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="refund_amount_for_lines rounds each partial refund pro rata on its own "
+    "(refunds.py:44): three one-unit refunds of a 10.00 line of 3 units give 3 x 3.33 = "
+    "9.99, a cent is never refunded and the order never becomes refunded",
+)
+def test_refunding_a_line_unit_by_unit_adds_up_to_the_line_total(warehouse, staff):
+    cup = VariantFactory(price=Decimal("5.00"), sku="CUP-1")
+    stock(cup, warehouse, 10)
+    cart = ready_cart([(cup, 3)])
+    voucher = VoucherFactory(kind="fixed", value=Decimal("5.00"))
+    cart_voucher_apply(cart=cart, code=voucher.code)
+    order = order_place(cart=cart)
+    line = order.lines.get()
+    assert line.line_total == Decimal("10.00")
+    order_mark_paid(order=order, actor=staff)
+    order.refresh_from_db()
+
+    refunded = [refund_create(order=order, lines={line.pk: 1}).amount for _ in range(3)]
+
+    assert sum(refunded) == line.line_total
+
+
+# --- 4. Money: shipping refunds are not tracked or bounded in the service --------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="_refund_open adds `shipping` without checking it against the order's shipping "
+    "less shipping already refunded, nor that it is >= 0 (refunds.py:68); the form checks "
+    "only one refund at a time against shipping_total, so shipping is refunded twice",
+)
+def test_shipping_is_refunded_at_most_once(paid_order):
+    mug_line = paid_order.lines.get(sku="MUG-1")
+    pan_line = paid_order.lines.get(sku="PAN-1")
+    shipping = paid_order.shipping_total
+    refund_create(order=paid_order, lines={mug_line.pk: 1}, shipping=shipping)
+    with pytest.raises(OrderError):
+        refund_create(order=paid_order, lines={pan_line.pk: 1}, shipping=shipping)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a negative `shipping` lowers a line refund's amount while the line is still "
+    "counted as fully refunded and restocked (refunds.py:68, no sign check in the service)",
+)
+def test_negative_shipping_refund_is_refused(paid_order):
+    pan_line = paid_order.lines.get(sku="PAN-1")
+    with pytest.raises(OrderError):
+        refund_create(order=paid_order, lines={pan_line.pk: 1}, shipping=Decimal("-29.99"))
+
+
+# --- 5. Restock counts a unit as unshipped twice ---------------------------------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="_restock (refunds.py:143) takes unshipped = quantity - quantity_fulfilled and "
+    "ignores units refunded before: after the unshipped unit was refunded, refunding the "
+    "shipped one 'deallocates' again (nothing left) instead of booking a return, so the "
+    "returned unit never comes back into stock",
+)
+def test_restock_of_a_shipped_unit_after_the_unshipped_one_books_a_return(paid_order, mug, staff):
+    line = paid_order.lines.get(sku="MUG-1")  # 2 units
+    reference = order_reference(paid_order)
+    order_fulfillment_record(order=paid_order, quantities={line.pk: 1}, actor=staff)
+    stock_ship(reference=reference, quantities={mug.pk: 1})
+    on_hand_after_ship = StockLevel.objects.get(variant=mug).on_hand
+
+    refund_create(order=paid_order, lines={line.pk: 1}, restock=True)  # the unshipped unit
+    refund_create(order=paid_order, lines={line.pk: 1}, restock=True)  # the shipped unit back
+
+    assert StockLevel.objects.get(variant=mug).on_hand == on_hand_after_ship + 1
+
+
+# --- 6. Payments: a late success after a cancel is lost --------------------------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="order_cancel and payment_retry mark pending payments CANCELLED, and "
+    "PAYMENT_RANK gives CANCELLED the rank of SUCCEEDED (services.py:543), so a success "
+    "that arrives later (transfer landed, Stripe intent confirmed in another tab) is "
+    "ignored: money taken, paid_total 0, the 'refund it' event never written",
+)
+def test_money_arriving_after_cancel_is_recorded(mug, staff):
+    order = order_place(cart=ready_cart([(mug, 1)]))
+    payment = order.payments.get()
+    order_cancel(order=order, actor=staff, reason="No transfer after 7 days")
+
+    payment_status_set(payment=payment, status=Payment.Status.SUCCEEDED)
+
+    order.refresh_from_db()
+    assert order.paid_total == order.total
+    assert order.events.filter(message__startswith="Money arrived").exists()
+
+
+# --- 7. On hold: partial payment releases to PAID --------------------------------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="payment_status_set sets held_from=PAID on any success while on hold "
+    "(services.py:606), without the paid_total >= total check used for a pending order: "
+    "releasing an underpaid order makes it PAID, so it can ship",
+)
+def test_partial_payment_on_hold_does_not_release_to_paid(mug, staff):
+    order = order_place(cart=ready_cart([(mug, 1)]))
+    order_hold(order=order, reason="Check address", actor=staff)
+    first = order.payments.get()
+    Payment.objects.filter(pk=first.pk).update(amount=Decimal("1.00"))
+    first.refresh_from_db()
+    payment_status_set(payment=first, status=Payment.Status.SUCCEEDED, actor=staff)
+
+    order_release(order=order, actor=staff)
+
+    order.refresh_from_db()
+    assert order.paid_total < order.total
+    assert order.status == Order.Status.PENDING_PAYMENT
+
+
+# --- 8. On hold: a full refund leaves the order releasable and shippable ---------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="TRANSITIONS has no ON_HOLD -> REFUNDED and refund_status_set only moves "
+    "PAID/fulfilled orders (refunds.py:211): a held (fraud) order refunded in full stays "
+    "on hold, and release sends it back to PAID, where it can be shipped",
+)
+def test_fully_refunded_held_order_cannot_be_released_to_paid(paid_order, staff):
+    order_hold(order=paid_order, reason="Fraud check", actor=staff)
+    refund_create(order=paid_order, amount=paid_order.paid_total, actor=staff)
+    with contextlib.suppress(OrderError):
+        order_release(order=paid_order, actor=staff)
+    paid_order.refresh_from_db()
+    assert paid_order.status != Order.Status.PAID
+
+
+# --- 9. Carts: a stale cart object changes an ordered cart -----------------------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="cart_set_quantity checks the status of the cart object it was given, not the "
+    "row (services.py:116, no lock or re-read): a request holding the cart from before "
+    "the order (second tab, double submit) adds lines and stock holds to an ordered cart",
+)
+def test_an_ordered_cart_takes_no_more_lines(mug, pan):
+    cart = ready_cart([(mug, 1)])
+    order_place(cart=type(cart).objects.get(pk=cart.pk))
+    assert cart.status == "open"  # the stale object the other request holds
+
+    with pytest.raises(CartError):
+        cart_add(cart=cart, variant_id=pan.pk, quantity=1)
+    assert not cart.lines.filter(variant=pan).exists()
