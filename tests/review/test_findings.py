@@ -274,3 +274,76 @@ def test_an_ordered_cart_takes_no_more_lines(mug, pan):
     with pytest.raises(CartError):
         cart_add(cart=cart, variant_id=pan.pk, quantity=1)
     assert not cart.lines.filter(variant=pan).exists()
+
+
+# --- 10. Lock order: order_cancel takes stock, then the voucher ------------------------------
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.xfail(
+    strict=True,
+    reason="order_cancel locks stock rows (stock_deallocate, services.py:711) and then "
+    "updates the voucher row (services.py:720); order_place locks the voucher "
+    "(services.py:413) and then stock (stock_allocate): opposite orders, so a cancel and a "
+    "checkout with the same voucher and product deadlock (Postgres kills one)",
+)
+def test_cancel_and_checkout_with_the_same_voucher_do_not_deadlock(monkeypatch):
+    import threading
+
+    from django.db import connection
+
+    from orders import services
+
+    warehouse = WarehouseFactory()
+    variant = VariantFactory(price=Decimal("10.00"))
+    stock(variant, warehouse, 10)
+    voucher = VoucherFactory(code="SPRING")
+    first = ready_cart([(variant, 1)], email="one@example.net")
+    cart_voucher_apply(cart=first, code="SPRING")
+    placed = order_place(cart=first)
+    second = ready_cart([(variant, 1)], email="two@example.net")
+    cart_voucher_apply(cart=second, code="SPRING")
+
+    # Hooks only mark where each transaction is; the locks are the production code's.
+    cancel_holds_stock, checkout_holds_voucher = threading.Event(), threading.Event()
+    real_deallocate, real_price = services.stock_deallocate, services.price_lines
+
+    def deallocate(**kwargs):
+        units = real_deallocate(**kwargs)
+        cancel_holds_stock.set()
+        checkout_holds_voucher.wait(5)
+        return units
+
+    def price(**kwargs):
+        checkout_holds_voucher.set()
+        return real_price(**kwargs)
+
+    monkeypatch.setattr(services, "stock_deallocate", deallocate)
+    monkeypatch.setattr(services, "price_lines", price)
+    errors: list[Exception] = []
+
+    def run(work) -> None:
+        try:
+            work()
+        except Exception as err:
+            errors.append(err)
+        finally:
+            connection.close()
+
+    def checkout() -> None:
+        cancel_holds_stock.wait(5)
+        order_place(cart=type(second).objects.get(pk=second.pk))
+
+    threads = [
+        threading.Thread(target=run, args=(lambda: order_cancel(order=placed),)),
+        threading.Thread(target=run, args=(checkout,)),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+
+    assert errors == []
+    voucher.refresh_from_db()
+    assert voucher.times_used == 1
