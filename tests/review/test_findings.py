@@ -347,3 +347,80 @@ def test_cancel_and_checkout_with_the_same_voucher_do_not_deadlock(monkeypatch):
     assert errors == []
     voucher.refresh_from_db()
     assert voucher.times_used == 1
+
+
+# --- 11. Payments: a retry while an attempt is processing charges twice ----------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="payment_retry (services.py:650) only cancels PENDING attempts and opens a new "
+    "one while another is PROCESSING (a SEPA debit, a bank transfer being cleared): both "
+    "can succeed and paid_total becomes twice the total, with nothing on the timeline",
+)
+def test_no_retry_while_a_payment_is_processing(mug):
+    from orders.services import payment_retry
+
+    order = order_place(cart=ready_cart([(mug, 1)]))
+    first = order.payments.get()
+    payment_status_set(payment=first, status=Payment.Status.PROCESSING)
+    with pytest.raises(OrderError):
+        payment_retry(order=order, provider_code="cash_on_delivery")
+
+
+# --- 12. Tax excluded: refunding every line and all shipping leaves the shipping tax ----------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="with PRICES_INCLUDE_TAX off, an order's total holds shipping tax, but a line "
+    "refund adds only the net `shipping` (and the form caps it at shipping_total, "
+    "forms_staff.py:325): refunding every line and all shipping leaves the shipping tax "
+    "unrefunded and the order never becomes refunded",
+)
+def test_tax_excluded_refund_of_everything_by_lines_refunds_the_total(mug, staff, settings):
+    from tests.factories.orders import TaxRateFactory
+
+    settings.PRICES_INCLUDE_TAX = False
+    TaxRateFactory(country="DE", rate=Decimal("19"))
+    order = order_place(cart=ready_cart([(mug, 1)]))
+    assert order.total == Decimal("17.73")  # 10.00 + 1.90 tax + 4.90 shipping + 0.93 tax
+    order_mark_paid(order=order, actor=staff)
+    order.refresh_from_db()
+    line = order.lines.get()
+
+    refund_create(order=order, lines={line.pk: 1}, shipping=order.shipping_total)
+
+    order.refresh_from_db()
+    assert order.refunded_total == order.total
+    assert order.status == Order.Status.REFUNDED
+
+
+# --- 13. Consent: opting out in the account does not stop abandonment emails -----------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="_eligible_carts (marketing/abandonment.py:106) only looks at Suppression; a "
+    "customer who withdrew marketing consent on the account page (customer_consent_set "
+    "accepts=False) still gets the abandoned-cart emails and their voucher offers, "
+    "while the email's own unsubscribe link withdraws consent: the two disagree",
+)
+def test_consent_withdrawn_in_the_account_stops_abandonment_emails(mug):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from customers.records import customer_consent_set, customer_for_email
+    from marketing.abandonment import abandonment_due, abandonment_sequence_get
+    from orders.services import cart_checkout_update, cart_create
+
+    customer = customer_for_email(email="ada@example.net")
+    customer_consent_set(customer=customer, accepts=False, source="account")
+    cart = cart_create()
+    cart_add(cart=cart, variant_id=mug.pk, quantity=1)
+    cart_checkout_update(cart=cart, email="ada@example.net")
+    sequence = abandonment_sequence_get()
+
+    later = timezone.now() + timedelta(hours=sequence.step1_delay_hours, minutes=5)
+    assert abandonment_due(now=later, sequence=sequence) == []
