@@ -424,3 +424,93 @@ def test_consent_withdrawn_in_the_account_stops_abandonment_emails(mug):
 
     later = timezone.now() + timedelta(hours=sequence.step1_delay_hours, minutes=5)
     assert abandonment_due(now=later, sequence=sequence) == []
+
+
+# --- 14. Stock: a refund that ends the order leaves its allocation forever --------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a full refund by amount (or by lines without restock) moves an unshipped order "
+    "to REFUNDED (refunds.py:211), a final state that neither ships nor cancels, but "
+    "nothing releases its allocation (restock only applies to lines, refunds.py:91): the "
+    "units stay allocated, unsellable, for good",
+)
+def test_fully_refunded_unshipped_order_releases_its_stock(paid_order, mug, pan):
+    refund_create(order=paid_order, amount=paid_order.paid_total)
+    paid_order.refresh_from_db()
+    assert paid_order.status == Order.Status.REFUNDED
+
+    assert StockLevel.objects.get(variant=mug).allocated == 0
+    assert StockLevel.objects.get(variant=pan).allocated == 0
+
+
+# --- 15. Lock order: a restocking refund takes the customer row, then stock -------------------
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.xfail(
+    strict=True,
+    reason="refund_status_set updates the customer row (refunds.py:197) and then locks "
+    "stock to restock (refunds.py:203); order_place locks stock (stock_allocate) and then "
+    "updates the customer row (services.py:512): a restocking refund and a new order of "
+    "the same customer and product deadlock",
+)
+def test_restocking_refund_and_checkout_of_the_same_customer_do_not_deadlock(monkeypatch):
+    import threading
+
+    from django.db import connection
+
+    from orders import refunds, services
+
+    warehouse = WarehouseFactory()
+    variant = VariantFactory(price=Decimal("10.00"))
+    stock(variant, warehouse, 10)
+    placed = order_place(cart=ready_cart([(variant, 1)]))
+    order_mark_paid(order=placed, actor=StaffFactory())
+    line = placed.lines.get()
+    second = ready_cart([(variant, 1)])  # same email, same customer
+
+    refund_holds_customer, checkout_holds_stock = threading.Event(), threading.Event()
+    real_spent, real_allocate = refunds.customer_spent_changed, services.stock_allocate
+
+    def spent(**kwargs):
+        real_spent(**kwargs)
+        refund_holds_customer.set()
+        checkout_holds_stock.wait(5)
+
+    def allocate(**kwargs):
+        made = real_allocate(**kwargs)
+        checkout_holds_stock.set()
+        return made
+
+    monkeypatch.setattr(refunds, "customer_spent_changed", spent)
+    monkeypatch.setattr(services, "stock_allocate", allocate)
+    errors: list[Exception] = []
+
+    def run(work) -> None:
+        try:
+            work()
+        except Exception as err:
+            errors.append(err)
+        finally:
+            connection.close()
+
+    def checkout() -> None:
+        refund_holds_customer.wait(5)
+        order_place(cart=type(second).objects.get(pk=second.pk))
+
+    def refund() -> None:
+        refund_create(order=Order.objects.get(pk=placed.pk), lines={line.pk: 1}, restock=True)
+
+    threads = [
+        threading.Thread(target=run, args=(refund,)),
+        threading.Thread(target=run, args=(checkout,)),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+
+    assert errors == []
