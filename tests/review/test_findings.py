@@ -285,7 +285,7 @@ def test_an_ordered_cart_takes_no_more_lines(mug, pan):
     strict=True,
     reason="order_cancel locks stock rows (stock_deallocate, services.py:711) and then "
     "updates the voucher row (services.py:720); order_place locks the voucher "
-    "(services.py:413) and then stock (stock_allocate): opposite orders, so a cancel and a "
+    "(services.py:416) and then stock (stock_allocate): opposite orders, so a cancel and a "
     "checkout with the same voucher and product deadlock (Postgres kills one)",
 )
 def test_cancel_and_checkout_with_the_same_voucher_do_not_deadlock(monkeypatch):
@@ -375,7 +375,7 @@ def test_no_retry_while_a_payment_is_processing(mug):
     strict=True,
     reason="with PRICES_INCLUDE_TAX off, an order's total holds shipping tax, but a line "
     "refund adds only the net `shipping` (and the form caps it at shipping_total, "
-    "forms_staff.py:325): refunding every line and all shipping leaves the shipping tax "
+    "forms_staff.py:141): refunding every line and all shipping leaves the shipping tax "
     "unrefunded and the order never becomes refunded",
 )
 def test_tax_excluded_refund_of_everything_by_lines_refunds_the_total(mug, staff, settings):
@@ -521,7 +521,7 @@ def test_restocking_refund_and_checkout_of_the_same_customer_do_not_deadlock(mon
 
 @pytest.mark.xfail(
     strict=True,
-    reason="risk_reasons (risk.py:146) counts other orders from created_at - 1 h with no "
+    reason="risk_reasons (risk.py:51) counts other orders from created_at - 1 h with no "
     "upper bound (history, below, stops at created_at): when payment_status_set "
     "re-assesses an order (Stripe reports a risk level), orders the shopper placed later "
     "count against the earlier one, whose score can then cross the hold threshold",
@@ -542,7 +542,7 @@ def test_velocity_counts_only_orders_before_this_one(mug):
 
 @pytest.mark.xfail(
     strict=True,
-    reason="order_get_for_user_or_404 (selectors.py:365) looks only at customer__user, "
+    reason="order_get_for_user_or_404 (selectors.py:27) looks only at customer__user, "
     "though its docstring promises orders 'placed by them': a signed-in shopper who "
     "checks out with another address (work email, a typo) gets a 404 for the order they "
     "just placed, although Order.user is theirs",
