@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass, field
 
-from django.db.models import Prefetch, Sum
+from django.db.models import Prefetch, Q, Sum
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -237,7 +237,9 @@ def return_get_for_user_or_404(*, user, pk: int) -> ReturnRequest:
     """A signed-in shopper's own return; 404 for anyone else's."""
     if not user.is_authenticated:
         raise Http404
-    return get_object_or_404(_return_page_queryset(), pk=pk, order__customer__user=user)
+    return get_object_or_404(
+        _return_page_queryset().filter(Q(order__customer__user=user) | Q(order__user=user)), pk=pk
+    )
 
 
 def return_get_for_order_or_404(*, order: Order, pk: int) -> ReturnRequest:

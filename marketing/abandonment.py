@@ -82,7 +82,11 @@ def abandonment_sequence_update(
 
 
 def email_is_suppressed(email: str) -> bool:
-    return Suppression.objects.filter(email=email.strip().lower()).exists()
+    email = email.strip().lower()
+    return (
+        Suppression.objects.filter(email=email).exists()
+        or _withdrawn().filter(email__iexact=email).exists()
+    )
 
 
 @transaction.atomic
@@ -110,7 +114,13 @@ def _eligible_carts() -> object:
         .exclude(email="")
         .filter(Exists(CartLine.objects.filter(cart=OuterRef("pk"))))
         .exclude(Exists(Suppression.objects.filter(email=Lower(OuterRef("email")))))
+        # Consent withdrawn on the account page counts as much as the unsubscribe link.
+        .exclude(Exists(_withdrawn().filter(email=Lower(OuterRef("email")))))
     )
+
+
+def _withdrawn():
+    return Customer.objects.filter(accepts_marketing=False, marketing_consent_at__isnull=False)
 
 
 def abandonment_due(*, now: datetime, sequence: AbandonmentSequence) -> list[tuple[int, str, int]]:

@@ -10,6 +10,7 @@ from django.forms import inlineformset_factory
 
 from catalog.models import Category, Product
 from orders.models import Order, ShippingMethod, ShippingRate, ShippingZone, TaxRate, Voucher
+from orders.refunds import shipping_refundable
 
 # ISO 3166-1 alpha-2, officially assigned codes.
 COUNTRY_CODES = frozenset(
@@ -138,9 +139,11 @@ class RefundForm(forms.Form):
         shipping = cleaned.get("shipping")
         if shipping and not cleaned["lines"]:
             self.add_error("shipping", "Shipping is refunded with lines; or put it in the amount.")
-        elif shipping and shipping > self.order.shipping_total:
+        elif shipping and shipping > shipping_refundable(self.order):
             self.add_error(
-                "shipping", f"Shipping was {self.order.shipping_total} {self.order.currency}."
+                "shipping",
+                f"At most {shipping_refundable(self.order)} {self.order.currency} of shipping "
+                "is left to refund.",
             )
         if cleaned["lines"] and amount:
             self.add_error(None, "Refund either lines or an amount, not both.")

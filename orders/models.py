@@ -575,6 +575,10 @@ class Refund(models.Model):
     reason = models.CharField(max_length=200, blank=True)
     # {order line id: quantity} when refunding lines; empty for an amount.
     lines = models.JSONField(default=dict, blank=True)
+    # Shipping refunded, as the order's shipping_total counts it (before tax when prices
+    # exclude tax; `amount` then also holds its share of the shipping tax). Over all
+    # refunds at most the order's shipping_total.
+    shipping_amount = models.DecimalField(**MONEY, default=ZERO)
     restock = models.BooleanField(default=False)
     # Stripe's "re_..."; unique when set, so a webhook for a refund we made finds it.
     reference = models.CharField(max_length=100, blank=True)

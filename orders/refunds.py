@@ -26,10 +26,26 @@ from orders.services import OrderError, _email, _reference, event_add, order_tra
 ZERO = Decimal("0.00")
 
 
+def _pending_units(order: Order) -> dict[int, int]:
+    """Units of each line in refunds still waiting for the provider: they are spoken for."""
+    pending: dict[int, int] = {}
+    for refund in order.refunds.filter(status=Refund.Status.PENDING).only("lines"):
+        for line_id, quantity in refund.lines.items():
+            pending[int(line_id)] = pending.get(int(line_id), 0) + int(quantity)
+    return pending
+
+
+def _line_share(line: OrderLine, units: int, currency: str) -> Decimal:
+    return money_round(line.line_total * units / line.quantity, currency)
+
+
 def refund_amount_for_lines(*, order: Order, lines: dict[int, int]) -> Decimal:
     """What {line id: quantity} cost the shopper: each line's total (after its discount,
-    with tax) pro rata. Raises OrderError for a line not on the order or over its count."""
+    with tax) pro rata. Shares are rounded cumulatively, so refunding a line unit by unit
+    adds up to its total to the cent. Units already refunded or in a pending refund cannot
+    be refunded again; raises OrderError naming the line."""
     by_id = {line.pk: line for line in order.lines.all()}
+    pending = _pending_units(order)
     amount = ZERO
     for line_id, quantity in lines.items():
         line = by_id.get(int(line_id))
@@ -37,12 +53,41 @@ def refund_amount_for_lines(*, order: Order, lines: dict[int, int]) -> Decimal:
             raise OrderError("That line is not on this order.")
         if quantity < 0:
             raise OrderError("A quantity cannot be negative.")
-        if quantity > line.quantity - line.quantity_refunded:
-            raise OrderError(
-                f"{line.sku}: only {line.quantity - line.quantity_refunded} can still be refunded."
-            )
-        amount += money_round(line.line_total * quantity / line.quantity, order.currency)
+        done = line.quantity_refunded + pending.get(line.pk, 0)
+        if quantity > line.quantity - done:
+            raise OrderError(f"{line.sku}: only {line.quantity - done} can still be refunded.")
+        amount += _line_share(line, done + quantity, order.currency) - _line_share(
+            line, done, order.currency
+        )
     return amount
+
+
+def _shipping_given(order: Order) -> Decimal:
+    given = order.refunds.exclude(status=Refund.Status.FAILED).aggregate(
+        total=Sum("shipping_amount")
+    )["total"]
+    return given or ZERO
+
+
+def shipping_refundable(order: Order) -> Decimal:
+    """Shipping (as the order's shipping_total counts it) not yet refunded, pending
+    refunds included."""
+    return max(order.shipping_total - _shipping_given(order), ZERO)
+
+
+def _shipping_tax_share(order: Order, shipping: Decimal) -> Decimal:
+    """When prices exclude tax the shopper paid tax on shipping too: a shipping refund
+    carries its share, rounded cumulatively so shares add up to the whole."""
+    if order.prices_include_tax or not shipping or not order.shipping_total:
+        return ZERO
+    lines_tax = order.lines.aggregate(total=Sum("tax_amount"))["total"] or ZERO
+    shipping_tax = order.tax_total - lines_tax
+    done = _shipping_given(order)
+
+    def share(part: Decimal) -> Decimal:
+        return money_round(shipping_tax * part / order.shipping_total, order.currency)
+
+    return share(done + shipping) - share(done)
 
 
 def refundable(order: Order) -> Decimal:
@@ -64,8 +109,21 @@ def _refund_open(
 ) -> Refund:
     order = Order.objects.select_for_update().get(pk=order.pk)
     lines = {int(line_id): int(qty) for line_id, qty in lines.items() if int(qty) > 0}
+    shipping = money_round(shipping or ZERO, order.currency)
+    if shipping < 0:
+        raise OrderError("A shipping refund cannot be negative.")
+    if shipping and not lines:
+        raise OrderError("Refund shipping with lines, or put it in the amount.")
+    if shipping > shipping_refundable(order):
+        raise OrderError(
+            f"At most {shipping_refundable(order)} {order.currency} of shipping can be refunded."
+        )
     if lines:
-        amount = refund_amount_for_lines(order=order, lines=lines) + shipping
+        amount = (
+            refund_amount_for_lines(order=order, lines=lines)
+            + shipping
+            + _shipping_tax_share(order, shipping)
+        )
     if amount is None or amount <= 0:
         raise OrderError("Choose lines to refund or enter an amount above zero.")
     amount = money_round(amount, order.currency)
@@ -85,6 +143,7 @@ def _refund_open(
         order=order,
         payment=payment,
         amount=amount,
+        shipping_amount=shipping,
         currency=order.currency,
         reason=reason.strip()[:200],
         lines={str(line_id): qty for line_id, qty in lines.items()},
@@ -131,23 +190,28 @@ def refund_create(
     return refund_status_set(refund=refund, status=status)
 
 
-def _restock(order: Order, refund: Refund, actor) -> int:
-    """Put a refund's units back: unshipped ones out of the allocation, shipped ones into
-    the first active warehouse as a return. Returns units."""
+def _release_and_restock(order: Order, refund: Refund, actor) -> tuple[int, int]:
+    """A refund's units: those not shipped yet never will be, so their allocation is
+    released whatever `restock` says; shipped ones come back into stock as a return (into
+    the first active warehouse) only when `restock`. Earlier refunds are taken to have
+    used up the unshipped units first. Returns (released, returned)."""
     lines = {line.pk: line for line in order.lines.filter(pk__in=[int(k) for k in refund.lines])}
-    units = 0
+    released = returned = 0
     for line_id, quantity in refund.lines.items():
         line = lines[int(line_id)]
         if line.variant_id is None or not quantity:
             continue
-        unshipped = min(quantity, line.quantity - line.quantity_fulfilled)
+        # quantity_refunded already counts this refund.
+        refunded_before = line.quantity_refunded - quantity
+        open_units = max(line.quantity - line.quantity_fulfilled - refunded_before, 0)
+        unshipped = min(quantity, open_units)
         if unshipped:
-            units += stock_deallocate(
+            released += stock_deallocate(
                 reference=_reference(order), quantities={line.variant_id: unshipped}
             )
         shipped = quantity - unshipped
         warehouse = Warehouse.objects.filter(is_active=True).first()
-        if shipped and warehouse is not None:
+        if refund.restock and shipped and warehouse is not None:
             stock_adjust(
                 variant_id=line.variant_id,
                 warehouse=warehouse,
@@ -156,8 +220,12 @@ def _restock(order: Order, refund: Refund, actor) -> int:
                 reference=_reference(order),
                 actor=actor,
             )
-            units += shipped
-    return units
+            returned += shipped
+    return released, returned
+
+
+def _units(count: int) -> str:
+    return f"{count} {'unit' if count == 1 else 'units'}"
 
 
 @transaction.atomic
@@ -194,25 +262,40 @@ def refund_status_set(*, refund: Refund, status: str, failure_message: str = "")
     order.payment_status = _order_payment_status(order)
     order.updated_at = timezone.now()
     order.save(update_fields=["refunded_total", "payment_status", "updated_at"])
-    customer_spent_changed(customer_id=order.customer_id, delta=-refund.amount)
     message = f"Refunded {refund.amount} {refund.currency}"
     if refund.reason:
         message += f": {refund.reason}"
     event_add(order=order, kind=OrderEvent.Kind.REFUND, message=message, actor=actor)
-    if refund.restock and refund.lines:
-        units = _restock(order, refund, actor)
-        if units:
-            event_add(
-                order=order,
-                kind=OrderEvent.Kind.STOCK,
-                message=f"{units} {'unit' if units == 1 else 'units'} back in stock.",
-                actor=actor,
-            )
-    if order.refunded_total >= order.paid_total and order.status in (
+    # Stock before the customer row: placement takes them in that order too.
+    released = returned = 0
+    if refund.lines:
+        released, returned = _release_and_restock(order, refund, actor)
+    fully = order.refunded_total >= order.paid_total
+    if fully and order.status in (
         Order.Status.PAID,
         Order.Status.PARTIALLY_FULFILLED,
         Order.Status.FULFILLED,
+        Order.Status.ON_HOLD,
     ):
         order_transition(order=order, to=Order.Status.REFUNDED, actor=actor)
+        # Nothing of a refunded order ships any more: what is still allocated goes back.
+        released += stock_deallocate(reference=_reference(order))
+    if released:
+        event_add(
+            order=order,
+            kind=OrderEvent.Kind.STOCK,
+            message=f"{_units(released)} not shipped released back to stock.",
+            actor=actor,
+        )
+    if returned:
+        event_add(
+            order=order,
+            kind=OrderEvent.Kind.STOCK,
+            message=f"{_units(returned)} back in stock.",
+            actor=actor,
+        )
+    if order.status != Order.Status.CANCELLED:
+        # A cancelled order left the customer's figures when it was cancelled.
+        customer_spent_changed(customer_id=order.customer_id, delta=-refund.amount)
     _email(order, f"refund:{refund.pk}")
     return refund

@@ -48,7 +48,11 @@ def risk_reasons(*, order: Order) -> list[dict[str, object]]:
     """Every rule that fires for `order`, with its points and a sentence for staff."""
     reasons: list[dict[str, object]] = []
     since = order.created_at - WINDOW
-    others = Order.objects.exclude(pk=order.pk).filter(created_at__gte=since)
+    # Only what came before this order: a later re-assessment (Stripe's risk level) must
+    # not count the shopper's later orders against this one.
+    others = Order.objects.exclude(pk=order.pk).filter(
+        created_at__gte=since, created_at__lte=order.created_at
+    )
 
     by_email = others.filter(email__iexact=order.email).count() + 1
     if by_email >= VELOCITY_LIMIT:
@@ -73,6 +77,7 @@ def risk_reasons(*, order: Order) -> list[dict[str, object]]:
         order__email__iexact=order.email,
         status=Payment.Status.FAILED,
         updated_at__gte=order.created_at - timedelta(days=1),
+        updated_at__lte=order.created_at,
     ).count()
     if failed >= FAILED_PAYMENT_LIMIT:
         reasons.append(

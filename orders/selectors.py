@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.core import signing
+from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
@@ -24,7 +25,9 @@ def order_get_for_user_or_404(*, user, number: str) -> Order:
     for anyone else's, so a guessed number tells nothing."""
     if not user.is_authenticated:
         raise Http404
-    return get_object_or_404(order_for_page(), number=number, customer__user=user)
+    return get_object_or_404(
+        order_for_page().filter(Q(customer__user=user) | Q(user=user)), number=number
+    )
 
 
 def order_get_for_status_token_or_404(*, token: str) -> Order:

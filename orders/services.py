@@ -113,7 +113,10 @@ def cart_set_quantity(*, cart: Cart, variant_id: int, quantity: int) -> CartLine
     """Set a line's quantity (0 removes it), holding the stock; None when removed."""
     if not 0 <= quantity <= MAX_LINE_QUANTITY:
         raise CartError(f"Choose a quantity from 0 to {MAX_LINE_QUANTITY}.")
-    if cart.status != Cart.Status.OPEN:
+    # The row, locked, not the object we were given: another tab may have ordered it. The
+    # cart before stock rows, as placement takes them.
+    status = Cart.objects.select_for_update().filter(pk=cart.pk).values_list("status", flat=True)
+    if cart.status != Cart.Status.OPEN or status.first() != Cart.Status.OPEN:
         raise CartError("This cart has already been ordered.")
     variant_id = _variant_id(variant_id)
     if quantity == 0:
@@ -298,6 +301,8 @@ TRANSITIONS: dict[str, set[str]] = {
         Status.PAID,
         Status.PARTIALLY_FULFILLED,
         Status.CANCELLED,
+        # Refunded in full while held (a fraud check that said no): it must not go back.
+        Status.REFUNDED,
     },
     Status.CANCELLED: set(),
     Status.REFUNDED: set(),
@@ -622,7 +627,11 @@ def payment_status_set(
         order.save(update_fields=["paid_total", "paid_at", "payment_status", "updated_at"])
         if order.status == Status.PENDING_PAYMENT and order.paid_total >= order.total:
             order_transition(order=order, to=Status.PAID, actor=actor, message="Paid in full.")
-        elif order.status == Status.ON_HOLD and order.held_from == Status.PENDING_PAYMENT:
+        elif (
+            order.status == Status.ON_HOLD
+            and order.held_from == Status.PENDING_PAYMENT
+            and order.paid_total >= order.total
+        ):
             Order.objects.filter(pk=order.pk).update(held_from=Status.PAID)
         elif order.status == Status.CANCELLED:
             event_add(
@@ -676,6 +685,12 @@ def payment_retry(*, order: Order, provider_code: str) -> Payment:
     provider = provider_for(provider_code)
     if not provider.is_available():
         raise OrderError("That payment method is not available.")
+    processing = order.payments.filter(status=Payment.Status.PROCESSING).first()
+    if processing is not None and processing.provider != provider_code:
+        # Both could still succeed and the shopper would pay twice.
+        raise OrderError(
+            "A payment for this order is being processed; wait for it to succeed or fail."
+        )
     open_attempt = order.payments.filter(
         status__in=[Payment.Status.PENDING, Payment.Status.PROCESSING], provider=provider_code
     ).first()
@@ -737,6 +752,12 @@ def order_cancel(*, order: Order, actor=None, reason: str = "") -> Order:
         actor=actor,
         message="Cancelled" + (f": {reason}" if reason else "."),
     )
+    # The voucher row before stock rows, the order placement takes them in.
+    if order.voucher_id:
+        Voucher.objects.filter(pk=order.voucher_id, times_used__gt=0).update(
+            times_used=F("times_used") - 1
+        )
+        VoucherRedemption.objects.filter(order=order).delete()
     units = stock_deallocate(reference=_reference(order))
     if units:
         event_add(
@@ -745,15 +766,14 @@ def order_cancel(*, order: Order, actor=None, reason: str = "") -> Order:
             message=f"{units} {'unit' if units == 1 else 'units'} released back to stock.",
             actor=actor,
         )
-    if order.voucher_id:
-        Voucher.objects.filter(pk=order.voucher_id, times_used__gt=0).update(
-            times_used=F("times_used") - 1
-        )
-        VoucherRedemption.objects.filter(order=order).delete()
     order.payments.filter(status=Payment.Status.PENDING).update(
         status=Payment.Status.CANCELLED, updated_at=timezone.now()
     )
-    customer_spent_changed(customer_id=order.customer_id, delta=-order.total, orders=-1)
+    # What refunds already took out of the customer's figures is not taken out twice; a
+    # refund after the cancel leaves them alone (orders.refunds).
+    customer_spent_changed(
+        customer_id=order.customer_id, delta=-(locked.total - locked.refunded_total), orders=-1
+    )
     _email(order, "cancelled")
     return order
 
@@ -768,7 +788,7 @@ def order_note_add(*, order: Order, message: str, actor) -> OrderEvent:
 
 def line_refund_amount(line: OrderLine, quantity: int) -> Decimal:
     """What `quantity` units of a line cost the shopper, after discount and with tax."""
-    return money_round(line.line_total * quantity / line.quantity, "EUR")
+    return money_round(line.line_total * quantity / line.quantity, line.order.currency)
 
 
 # --- Fulfillment (called by the fulfillment app above this one) -------------------------------

@@ -58,7 +58,7 @@ def test_staff_mark_an_order_paid_refund_a_line_with_restock_and_see_stock_back(
     expect(header).to_contain_text("Partially refunded")
     timeline = page.locator("#order-timeline")
     expect(timeline).to_contain_text("Refunded 40.00 EUR: Cracked in transit")
-    expect(timeline).to_contain_text("1 unit back in stock.")
+    expect(timeline).to_contain_text("1 unit not shipped released back to stock.")
     expect(timeline).to_contain_text("Mia Manager")
     expect(page.locator("#order-body")).to_contain_text("Cracked in transit")  # refunds table
     screenshot(page, "orders-detail-refunded-desktop")

