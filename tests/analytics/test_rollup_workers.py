@@ -27,6 +27,7 @@ from orders.services import order_mark_paid, order_place
 from tests.factories import StaffFactory, VariantFactory
 from tests.factories.inventory import WarehouseFactory, stock
 from tests.factories.orders import ready_cart
+from tests.polling import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.slow, pytest.mark.redis, pytest.mark.postgres]
@@ -65,15 +66,6 @@ def start_worker(queue: str, env: dict[str, str]) -> subprocess.Popen:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-
-
-def wait_for(check, seconds: float = 60) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(0.25)
-    return False
 
 
 def stop(process: subprocess.Popen) -> None:

@@ -9,9 +9,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -22,6 +21,7 @@ from django.core.cache.backends.filebased import FileBasedCache
 from django.utils import timezone
 
 from config.tasks import HEARTBEAT_CACHE_KEY
+from tests.polling import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow
@@ -50,16 +50,6 @@ def celery(*commands: list[str], env: dict[str, str]) -> Iterator[None]:
                 process.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 process.kill()
-
-
-def wait_for(read: Callable[[], object], seconds: float = 60) -> object:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        value = read()
-        if value:
-            return value
-        time.sleep(0.25)
-    return None
 
 
 def process_env(var_dir: Path, **extra: str) -> dict[str, str]:

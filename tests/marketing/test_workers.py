@@ -33,6 +33,7 @@ from marketing.abandonment import abandonment_email_send, abandonment_send_due
 from marketing.models import AbandonmentEmail
 from marketing.tasks import abandonment_send_due_task
 from orders.models import Cart
+from tests.polling import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [
@@ -110,16 +111,6 @@ def worker(tmp_path: Path, name: str, **extra: str) -> Iterator[subprocess.Popen
                 process.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 process.kill()
-
-
-def wait_for(read: Callable[[], object], seconds: float = 60) -> object:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        value = read()
-        if value:
-            return value
-        time.sleep(0.2)
-    return None
 
 
 def drained() -> bool:
