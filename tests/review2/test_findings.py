@@ -354,3 +354,77 @@ def test_a_visit_from_a_long_referrer_host_is_recorded(client):
     response = client.get("/", HTTP_USER_AGENT=BROWSER, HTTP_REFERER=f"https://{host}/")
     assert response.status_code == 200
     assert Visit.objects.count() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.xfail(
+    strict=True,
+    reason="fulfillment/returns.py:378 allocates the replacement's stock (stock rows locked) "
+    "and only then writes rows pointing at the order (Shipment/OrderEvent inserts take a key "
+    "share lock on the order row), while refund_create locks the order first and then the "
+    "same stock rows: an exchange and a refund of the same order deadlock on PostgreSQL",
+)
+def test_an_exchange_and_a_refund_of_the_same_order_do_not_deadlock(
+    make_order, shelf, warehouse, carrier, monkeypatch
+):
+    import threading
+    import time
+
+    from django.db import connection
+
+    from fulfillment import returns as returns_module
+    from fulfillment.models import Shipment
+    from fulfillment.returns import return_exchange
+    from fulfillment.services import shipment_transition
+    from orders.models import Order
+    from orders.refunds import refund_create
+
+    order = make_order([(shelf["small"], 1), (shelf["large"], 1)])
+    parcel = _pack_and_ship(order, warehouse, carrier.service["standard"], [("SHIRT-S", 1)])
+    shipment_transition(shipment=parcel, to=Shipment.Status.DELIVERED)
+    ret = _received_return(order, warehouse)
+    large_line = order.lines.get(sku="SHIRT-L")
+
+    real_allocate = returns_module.stock_allocate
+    stock_locked = threading.Event()
+
+    def allocate_then_pause(**kwargs):
+        result = real_allocate(**kwargs)
+        stock_locked.set()
+        time.sleep(1.5)  # the refund takes the order row meanwhile
+        return result
+
+    monkeypatch.setattr(returns_module, "stock_allocate", allocate_then_pause)
+    errors: list[BaseException] = []
+
+    def exchange():
+        try:
+            return_exchange(
+                return_request=ret, replacements={ret.lines.get().pk: shelf["large"].pk}
+            )
+        except BaseException as err:
+            errors.append(err)
+        finally:
+            connection.close()
+
+    def refund():
+        try:
+            stock_locked.wait(timeout=30)
+            refund_create(
+                order=Order.objects.get(pk=order.pk),
+                lines={large_line.pk: 1},
+                restock=True,
+                reason="customer changed their mind",
+            )
+        except BaseException as err:
+            errors.append(err)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=exchange), threading.Thread(target=refund)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
