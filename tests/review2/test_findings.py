@@ -428,3 +428,27 @@ def test_an_exchange_and_a_refund_of_the_same_order_do_not_deadlock(
     for thread in threads:
         thread.join(timeout=60)
     assert errors == []
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="fulfillment/services.py:285 shipment_transition to 'returned' (staff form or the "
+    "carrier's webhook) only relabels the parcel: the units that came back to the warehouse "
+    "are not put back on hand, the order still counts them shipped (fulfilled), and "
+    "returnable_units (returns.py:95) drops the parcel, so nothing can ever book them back",
+)
+def test_a_parcel_returned_to_sender_puts_its_units_back(make_order, warehouse, carrier, shelf):
+    from fulfillment.models import Shipment
+    from fulfillment.services import shipment_transition
+    from inventory.models import StockLevel
+
+    before = StockLevel.objects.get(variant=shelf["mug"], warehouse=warehouse).on_hand
+    order = make_order([(shelf["mug"], 1)])
+    parcel = _pack_and_ship(order, warehouse, carrier.service["standard"], [("MUG-1", 1)])
+    assert StockLevel.objects.get(variant=shelf["mug"], warehouse=warehouse).on_hand == before - 1
+
+    shipment_transition(shipment=parcel, to=Shipment.Status.RETURNED, message="Refused")
+
+    order.refresh_from_db()
+    assert StockLevel.objects.get(variant=shelf["mug"], warehouse=warehouse).on_hand == before
+    assert order.lines.get().quantity_fulfilled == 0
