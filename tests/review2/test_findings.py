@@ -97,7 +97,7 @@ def test_sources_export_defuses_a_formula_planted_through_utm_source(client, sta
 
 @pytest.mark.xfail(
     strict=True,
-    reason="analytics/views/staff.py:122 writes product titles into the CSV as is; a title "
+    reason="analytics/views/staff.py:121 writes product titles into the CSV as is; a title "
     "starting with = + - @ becomes a formula in the spreadsheet (catalog's own export "
     "defuses the same titles)",
 )
