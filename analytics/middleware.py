@@ -58,6 +58,17 @@ def _host(url: str) -> str:
     return host.removeprefix("www.")[:200]
 
 
+# A signed token in a path (order status and pay links, cart recovery, unsubscribe, email
+# confirmation) opens what it names: never kept. Django's signed values contain ":".
+PASSWORD_RESET_PREFIX = "/account/password-reset/"  # noqa: S105 - a URL, not a secret
+
+
+def masked_path(path: str) -> str:
+    if path.startswith(PASSWORD_RESET_PREFIX) and path != PASSWORD_RESET_PREFIX:
+        return PASSWORD_RESET_PREFIX + "<token>/"
+    return "/".join("<token>" if ":" in part else part for part in path.split("/"))
+
+
 def _param(request: HttpRequest, name: str) -> str:
     return request.GET.get(name, "").strip().lower()[:100]
 
@@ -108,9 +119,9 @@ def page_view_for(request: HttpRequest) -> PageView | None:
         visit_key=visit,
         new_visitor=new_visitor,
         at=timezone.now(),
-        path=request.path[:500],
+        path=masked_path(request.path)[:500],
         referrer_host=referrer_host,
-        source=utm_source or referrer_host or "direct",
+        source=(utm_source or referrer_host or "direct")[:100],
         utm_source=utm_source,
         utm_medium=_param(request, "utm_medium"),
         utm_campaign=_param(request, "utm_campaign"),

@@ -7,9 +7,9 @@ the same querysets for today so far.
 Definitions (store time zone, settings.TIME_ZONE, decides the day):
 - an order counts on the day it was created; it counts as an order (and its total as
   gross revenue) once paid and while not cancelled;
-- a refund counts on the day it was made, once it succeeded, unless its order is
-  cancelled (a cancelled order's revenue is not counted either); net revenue = gross
-  revenue - refunds;
+- a refund counts on the day it was made, once it succeeded, and a lost dispute on the
+  day it closed, unless its order is cancelled (a cancelled order's revenue is not
+  counted either); net revenue = gross revenue - refunds;
 - a cart counts as created on its creation day when it has items (or became an order);
   it is abandoned when it was not ordered within 24 hours of its creation (as far as
   known when the day is rolled up: the nightly job rolls the day before yesterday again
@@ -43,7 +43,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, TruncDate
 
 from analytics.models import ProductView, Visit
-from orders.models import Cart, CartLine, Order, OrderLine, Refund
+from orders.models import Cart, CartLine, Dispute, Order, OrderLine, Refund
 
 ABANDONED_AFTER = timedelta(hours=24)
 REVENUE_PAYMENT_STATES = (
@@ -153,6 +153,17 @@ def daily_refunds(first: date, last: date) -> Aggregation:
     )
 
 
+def daily_lost_disputes(first: date, last: date) -> Aggregation:
+    """A chargeback lost is money the bank took back: a refund on the day it closed."""
+    return _grouped(
+        Dispute.objects.filter(_in("closed_at", first, last), status=Dispute.Status.LOST).exclude(
+            order__status=Order.Status.CANCELLED
+        ),
+        {"k_day": _day("closed_at")},
+        {"refunds": Sum("amount")},
+    )
+
+
 def daily_sessions(first: date, last: date) -> Aggregation:
     return _grouped(
         Visit.objects.filter(_in("started_at", first, last)),
@@ -211,6 +222,7 @@ DAILY_PARTS = (
     daily_order_figures,
     daily_units,
     daily_refunds,
+    daily_lost_disputes,
     daily_sessions,
     daily_product_views,
     daily_add_to_carts,

@@ -9,7 +9,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from django.db import connection, transaction
-from django.db.models import F, Model
+from django.db.models import F, Max, Model
 from django.utils import timezone
 
 from analytics import selectors
@@ -231,6 +231,15 @@ def kpis_days_due(*, today: date | None = None) -> list[date]:
             )
         )
         due |= {d for d in days_between(min(starts), yesterday) if d not in rolled}
+    # An order counts on the day it was placed, once paid: a bank transfer paid days
+    # later, or a later cancel, changes that day. Every order touched since the last run
+    # sends its day round again (one query for the distinct days).
+    last_run = KpiDay.objects.aggregate(last=Max("rolled_at"))["last"]
+    if last_run is not None:
+        touched = Order.objects.filter(updated_at__gte=last_run).datetimes(
+            "created_at", "day", tzinfo=selectors.store_tz()
+        )
+        due |= {moment.date() for moment in touched}
     return sorted(d for d in due if d <= yesterday)
 
 

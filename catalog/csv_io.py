@@ -38,6 +38,7 @@ from catalog.services import (
     tag_get_or_create,
     variant_save,
 )
+from config.csvsafe import defuse, restore
 from config.money import money_parse
 
 MAX_BYTES = 20 * 1024 * 1024
@@ -194,21 +195,6 @@ def _read_text(file: IO[bytes] | bytes) -> tuple[str, RowError | None]:
 # A cell starting with one of these is run as a formula by spreadsheet programs
 # ("=HYPERLINK(...)", "@SUM(...)"): the export prefixes an apostrophe, which spreadsheets
 # hide and the import removes again, so a file round-trips unchanged.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _defuse(cell: object) -> object:
-    if isinstance(cell, str) and cell.startswith(FORMULA_STARTS):
-        return "'" + cell
-    return cell
-
-
-def _restore(cell: str) -> str:
-    if cell.startswith("'") and cell[1:].startswith(FORMULA_STARTS):
-        return cell[1:]
-    return cell
-
-
 def _read_records(text: str) -> tuple[list[tuple[int, list[str]]], RowError | None]:
     """Non-blank CSV records with the physical line each starts on (the header is line 1)."""
     reader = csv.reader(io.StringIO(text, newline=""))
@@ -221,7 +207,7 @@ def _read_records(text: str) -> tuple[list[tuple[int, list[str]]], RowError | No
                     return records, RowError(
                         start, f"the file has more than {MAX_ROWS:,} rows; split it."
                     )
-                records.append((start, [_restore(cell) for cell in cells]))
+                records.append((start, [restore(cell) for cell in cells]))
             start = reader.line_num + 1
     except csv.Error as err:
         return records, RowError(start, f"this is not valid CSV ({err}).")
@@ -768,7 +754,7 @@ def products_csv_export(*, queryset: QuerySet[Product] | None = None) -> Iterato
     writer = csv.writer(buffer)
 
     def record(cells: Iterable[object]) -> str:
-        writer.writerow([_defuse(cell) for cell in cells])
+        writer.writerow([defuse(cell) for cell in cells])
         text = buffer.getvalue()
         buffer.seek(0)
         buffer.truncate()

@@ -183,6 +183,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "config.tasks.clear_expired_sessions",
         "schedule": crontab(hour=3, minute=30),
     },
+    # Payment webhook events whose task was lost (broker down) are applied anyway.
+    "webhook-events-sweep": {
+        "task": "orders.tasks.webhook_events_sweep_task",
+        "schedule": 5 * 60.0,
+    },
     "cart-abandonment": {
         "task": "marketing.tasks.abandonment_send_due_task",
         "schedule": 15 * 60.0,

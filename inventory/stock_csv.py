@@ -17,6 +17,7 @@ from django.db import transaction
 from django.db.models.functions import Lower
 
 from catalog.models import Variant
+from config.csvsafe import defused_row, restore
 from inventory.models import StockLevel, Warehouse
 from inventory.services import InventoryError, lock_stock, stock_count_set
 
@@ -71,7 +72,9 @@ def stock_csv_parse(*, data: bytes) -> StockPlan:
         if len(records) >= MAX_ROWS:
             plan.errors.append(f"The file has more than {MAX_ROWS:,} rows; split it.")
             return plan
-        records.append((reader.line_num, {k: (v or "").strip() for k, v in record.items() if k}))
+        records.append(
+            (reader.line_num, {k: restore((v or "").strip()) for k, v in record.items() if k})
+        )
     # Variants by SKU without regard to case (SKUs are unique that way), in chunks that
     # stay under SQLite's limit on query parameters; warehouses are few.
     wanted = sorted({record["sku"].lower() for _, record in records if record["sku"]})
@@ -168,7 +171,7 @@ def stock_csv_export() -> Iterator[str]:
     writer = csv.writer(buffer)
 
     def record(cells: list[object]) -> str:
-        writer.writerow(cells)
+        writer.writerow(defused_row(cells))
         text = buffer.getvalue()
         buffer.seek(0)
         buffer.truncate()

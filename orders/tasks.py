@@ -9,7 +9,7 @@ from django.db import OperationalError
 
 from orders.disputes import dispute_email_send
 from orders.emails import order_email_send
-from orders.webhooks import webhook_event_apply
+from orders.webhooks import webhook_event_apply, webhook_events_apply_pending
 
 
 @shared_task(
@@ -32,3 +32,9 @@ def webhook_event_apply_task(event_id: int) -> None:
 def dispute_email_task(dispute_id: int) -> bool:
     # Claimed per dispute before sending, like the order emails.
     return dispute_email_send(dispute_id=dispute_id)
+
+
+@shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3)
+def webhook_events_sweep_task() -> int:
+    # The beat job behind lost webhook tasks; applying an event twice changes nothing.
+    return webhook_events_apply_pending()

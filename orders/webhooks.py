@@ -12,7 +12,7 @@ import hashlib
 import hmac
 import json
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -40,7 +40,13 @@ def stripe_signature_verify(
         raise WebhookError("Missing Stripe-Signature header.")
     parts = [item.split("=", 1) for item in header.split(",") if "=" in item]
     timestamps = [value for key, value in parts if key.strip() == "t"]
-    signatures = [value.strip() for key, value in parts if key.strip() == "v1"]
+    # Only hex can match: anything else (non-ASCII included) is a bad signature, not a
+    # crash in compare_digest.
+    signatures = [
+        value.strip()
+        for key, value in parts
+        if key.strip() == "v1" and value.strip().isascii() and value.strip().isalnum()
+    ]
     try:
         timestamp = int(timestamps[0])
     except (IndexError, ValueError):
@@ -81,7 +87,13 @@ def webhook_event_record(*, provider: str, event: dict) -> tuple[WebhookEvent, b
                 provider=provider, event_id=event["id"], type=event["type"], payload=event
             )
     except IntegrityError:
-        return WebhookEvent.objects.get(provider=provider, event_id=event["id"]), False
+        row = WebhookEvent.objects.get(provider=provider, event_id=event["id"])
+        if row.processed_at is None:
+            # Stored before, never applied (its task was lost with the broker, or ran out
+            # of retries): the redelivery queues it again; applying is idempotent.
+            row_id = row.pk
+            transaction.on_commit(lambda: webhook_event_apply_task.delay(row_id))
+        return row, False
     row_id = row.pk
     transaction.on_commit(lambda: webhook_event_apply_task.delay(row_id))
     return row, True
@@ -103,6 +115,18 @@ def webhook_event_apply(*, event_id: int) -> WebhookEvent:
     row.error = error[:300]
     row.save(update_fields=["processed_at", "error"])
     return row
+
+
+def webhook_events_apply_pending(*, older_than_seconds: int = 60, limit: int = 1000) -> int:
+    """Apply stored events that no worker applied (a lost task, a worker that was down),
+    oldest first; fresh ones are left to their own task. Returns how many were applied.
+    Run by beat every 5 minutes and by `apply_webhook_events`."""
+    cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
+    pending = WebhookEvent.objects.filter(processed_at__isnull=True, received_at__lte=cutoff)
+    ids = list(pending.order_by("received_at", "pk").values_list("pk", flat=True)[:limit])
+    for event_id in ids:
+        webhook_event_apply(event_id=event_id)
+    return len(ids)
 
 
 # --- Handlers: each takes the event's data.object, returns an error message or "" ------------

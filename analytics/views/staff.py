@@ -11,6 +11,7 @@ from django.urls import reverse
 from analytics.forms import PRESETS, DateRangeForm
 from analytics.reports import headlines_report, report
 from analytics.selectors import store_today
+from config.csvsafe import defuse
 from config.staff import staff_required
 
 EXPORTS = ("daily", "sources", "products")
@@ -105,7 +106,8 @@ def export(request: HttpRequest, table: str) -> HttpResponse:
         for row in data.sources:
             writer.writerow(
                 [
-                    row["source"],
+                    # Visitors choose their utm_source: never a formula in staff's sheet.
+                    defuse(row["source"]),
                     row["sessions"],
                     row["orders"],
                     _money(row["revenue"]),
@@ -118,7 +120,7 @@ def export(request: HttpRequest, table: str) -> HttpResponse:
             writer.writerow(
                 [
                     row["product_id"],
-                    row["title"],
+                    defuse(row["title"]),
                     row["views"],
                     row["add_to_carts"],
                     row["units"],

@@ -30,16 +30,21 @@ REFUND_STATUS = {
 }
 
 
+# Stripe's zero-decimal currencies: amounts go as whole units. ISK has no minor unit either,
+# but Stripe takes it in two-decimal form (500 for 5 ISK), so it is not in this set.
+STRIPE_ZERO_DECIMAL = ZERO_DECIMAL_CURRENCIES - {"ISK"}
+
+
 def to_minor_units(amount: Decimal, currency: str) -> int:
     """Stripe counts in the currency's smallest unit: cents for EUR, whole yen for JPY."""
     rounded = money_round(amount, currency)
-    if currency.upper() in ZERO_DECIMAL_CURRENCIES:
+    if currency.upper() in STRIPE_ZERO_DECIMAL:
         return int(rounded)
     return int(rounded * 100)
 
 
 def from_minor_units(amount: int, currency: str) -> Decimal:
-    if currency.upper() in ZERO_DECIMAL_CURRENCIES:
+    if currency.upper() in STRIPE_ZERO_DECIMAL:
         return money_round(Decimal(amount), currency)
     return money_round(Decimal(amount) / 100, currency)
 

@@ -118,3 +118,19 @@ def test_an_inactive_warehouse_is_not_a_place_to_count(shop):
     main.save()
     plan = stock_csv_parse(data=(HEADER + "MUG-1,main,3,,,,\n").encode())
     assert plan.errors == ["line 2: no warehouse has the code 'main'."]
+
+
+def test_export_defuses_formulas_in_text_and_import_reads_them_back(db):
+    from inventory.stock_csv import stock_csv_export, stock_csv_parse
+    from tests.factories import VariantFactory
+    from tests.factories.inventory import WarehouseFactory, stock
+
+    variant = VariantFactory(sku="=HYPERLINK(1)")
+    level = stock(variant, WarehouseFactory(code="main"), 3)
+    level.bin_location = "+A-1"
+    level.save()
+    exported = "".join(stock_csv_export())
+    assert "'=HYPERLINK(1)" in exported
+    assert "'+A-1" in exported
+    plan = stock_csv_parse(data=exported.encode())
+    assert plan.errors == []

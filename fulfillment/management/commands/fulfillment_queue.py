@@ -7,6 +7,7 @@ import csv
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from config.csvsafe import defused_row
 from fulfillment.selectors import fulfillment_queue
 from inventory.models import Warehouse
 
@@ -46,7 +47,7 @@ class Command(BaseCommand):
         if options["csv"]:
             writer = csv.writer(self.stdout)
             writer.writerow(COLUMNS)
-            writer.writerows(records)
+            writer.writerows(defused_row(record) for record in records)
             return
         self.stdout.write(
             f"{warehouse.name} ({warehouse.code}) · {timezone.localdate():%a %d %b %Y} · "
