@@ -483,3 +483,35 @@ def test_a_refund_event_without_an_id_touches_no_refund(stripe_fake, paid_order,
     refund.refresh_from_db()
     assert refund.status == Refund.Status.PENDING
     assert WebhookEvent.objects.get().error == "A refund without an id."
+
+
+def test_the_sweep_applies_stored_events_that_no_task_applied(stripe_order):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from orders.webhooks import webhook_events_apply_pending
+
+    stale = WebhookEvent.objects.create(
+        event_id="evt_lost",
+        type="payment_intent.succeeded",
+        payload=ev.event("payment_intent.succeeded", ev.intent(_pi(stripe_order))),
+        received_at=timezone.now() - timedelta(minutes=5),
+    )
+    fresh = WebhookEvent.objects.create(
+        event_id="evt_fresh",
+        type="payment_intent.processing",
+        payload=ev.event("payment_intent.processing", ev.intent(_pi(stripe_order))),
+    )
+    assert webhook_events_apply_pending() == 1
+    stale.refresh_from_db()
+    fresh.refresh_from_db()
+    assert stale.processed_at is not None
+    assert fresh.processed_at is None  # its own task is still on the way
+    stripe_order.refresh_from_db()
+    assert stripe_order.status == Order.Status.PAID
+
+
+def test_beat_runs_the_webhook_sweep(settings):
+    entry = settings.CELERY_BEAT_SCHEDULE["webhook-events-sweep"]
+    assert entry["task"] == "orders.tasks.webhook_events_sweep_task"
