@@ -281,5 +281,7 @@ class CarrierServiceForm(forms.ModelForm):
         low, high = cleaned.get("transit_days_min"), cleaned.get("transit_days_max")
         if low is not None and high is not None and low > high:
             # On the field, so the model's check constraint is not reported a second time.
-            self.add_error("transit_days_max", "Must be at least the shortest transit.")
+            self.add_error(
+                "transit_days_max", f"Must be at least the shortest transit ({low} days)."
+            )
         return cleaned

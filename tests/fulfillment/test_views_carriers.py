@@ -324,3 +324,11 @@ def test_anonymous_is_sent_to_sign_in(client, carrier):
         assert response.status_code == 302
         assert response["Location"].startswith("/dashboard/login/"), response["Location"]
     assert Carrier.objects.get().name == "Parcel Co"
+
+
+def test_support_reads_a_service_without_a_save_button(support, carrier):
+    service = carrier.service["express"]
+    page = support.get(f"/dashboard/fulfillment/services/{service.pk}/")
+    assert page.status_code == 200
+    assert 'value="Express"' in page.text
+    assert "Save service" not in page.text
