@@ -193,7 +193,8 @@ class CarrierForm(forms.ModelForm):
         help_texts = {
             "code": "Lower-case letters, digits and hyphens; the tracking webhook address "
             "ends with it.",
-            "is_active": "Off: none of its services is offered when shipping.",
+            "is_active": "Off: none of its services is offered when shipping, and its "
+            "tracking webhook refuses updates.",
         }
 
     def __init__(self, *args: object, **kwargs: object) -> None:

@@ -6,7 +6,13 @@ import pytest
 
 from fulfillment.carriers import proposed, service_options
 from fulfillment.models import Carrier, CarrierService, Shipment
-from fulfillment.services import shipment_scan, shipment_ship
+from fulfillment.services import (
+    ShipmentError,
+    carrier_save,
+    carrier_service_save,
+    shipment_scan,
+    shipment_ship,
+)
 from tests.factories import StaffFactory
 
 pytestmark = pytest.mark.django_db
@@ -247,6 +253,15 @@ def test_switch_service_off_htmx_returns_the_card(warehouse_staff, carrier, make
     assert service.is_active
 
 
+def track(client, status):
+    return client.post(
+        "/fulfillment/tracking/parcelco/",
+        {"tracking_number": "T-1", "status": status},
+        content_type="application/json",
+        headers={"Authorization": "Bearer s3cret"},
+    )
+
+
 def test_switching_off_a_used_carrier_keeps_its_parcels(
     warehouse_staff, carrier, make_order, warehouse
 ):
@@ -255,6 +270,7 @@ def test_switching_off_a_used_carrier_keeps_its_parcels(
     shipment_scan(order=order, warehouse=warehouse, code=line.sku, quantity=1)
     shipment = Shipment.objects.get(order=order)
     shipment_ship(shipment=shipment, service=carrier.service["standard"], tracking_number="T-1")
+    assert track(warehouse_staff, "in_transit").status_code == 200  # the webhook works while on
     response = warehouse_staff.post(
         f"/dashboard/fulfillment/carriers/{carrier.pk}/active/", {"active": "0"}
     )
@@ -266,6 +282,24 @@ def test_switching_off_a_used_carrier_keeps_its_parcels(
     assert shipment.tracking_url == "https://track.parcelco.example/T-1"
     assert service_options(order=make_order(), weight_grams=500) == []
     assert "Switched off: none of its services" in warehouse_staff.get(CARRIERS).text
+    # Its webhook no longer takes updates (the page says so, as does the switch's confirm).
+    assert track(warehouse_staff, "delivered").status_code == 401
+
+
+def test_carrier_save_refuses_a_code_differing_only_by_case(carrier):
+    with pytest.raises(ShipmentError, match="already uses the code “parcelco”"):
+        carrier_save(carrier=Carrier(code="ParcelCo", name="Twin"))
+    twin = CarrierService(carrier=carrier, code="EXPRESS", name="Twin")
+    with pytest.raises(ShipmentError, match="already has a service with the code “express”"):
+        carrier_service_save(service=twin)
+    with pytest.raises(ShipmentError, match="shortest transit"):
+        carrier_service_save(
+            service=CarrierService(
+                carrier=carrier, code="slow", name="Slow", transit_days_min=5, transit_days_max=2
+            )
+        )
+    assert Carrier.objects.count() == 1
+    assert carrier.services.count() == 3
 
 
 # --- What it is for: a new service is proposed when shipping ----------------------------------
