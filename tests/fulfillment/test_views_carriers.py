@@ -366,3 +366,14 @@ def test_support_reads_a_service_without_a_save_button(support, carrier):
     assert page.status_code == 200
     assert 'value="Express"' in page.text
     assert "Save service" not in page.text
+
+
+def test_codes_clash_without_regard_to_case_even_when_stored_upper_case(warehouse_staff):
+    legacy = Carrier.objects.create(code="DHL", name="DHL (set up in the shell)")
+    CarrierService.objects.create(carrier=legacy, code="Express", name="Express")
+    page = warehouse_staff.post(NEW_CARRIER, {"name": "Dhl", "code": "dhl", "webhook_auth": "hmac"})
+    assert "Another carrier already uses the code “dhl”" in page.text
+    page = warehouse_staff.post(new_service_url(legacy), service_data(code="express"))
+    assert "already has a service with the code “express”" in page.text
+    assert Carrier.objects.count() == 1
+    assert legacy.services.count() == 1
