@@ -191,8 +191,8 @@ class CarrierForm(forms.ModelForm):
         fields = ["name", "code", "webhook_auth", "is_active"]
         labels = {"webhook_auth": "Tracking webhook signs with", "is_active": "Active"}
         help_texts = {
-            "code": "Lower-case letters, digits and hyphens; the tracking webhook address "
-            "ends with it.",
+            "code": "Letters, digits, hyphens, underscores; kept in lower case. The "
+            "tracking webhook address ends with it.",
             "is_active": "Off: none of its services is offered when shipping, and its "
             "tracking webhook refuses updates.",
         }
@@ -227,7 +227,8 @@ class CarrierServiceForm(forms.ModelForm):
         ]
         labels = {"tracking_url_template": "Tracking link", "is_active": "Active"}
         help_texts = {
-            "code": "Lower-case letters, digits and hyphens; unique within the carrier.",
+            "code": "Letters, digits, hyphens, underscores; kept in lower case, unique within "
+            "the carrier.",
             "tracking_url_template": "An http(s) address with {tracking} where the tracking "
             "number goes, e.g. https://track.example.com/?id={tracking}. Empty for untracked "
             "services.",
