@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from django import forms
+import re
 
-from fulfillment.models import CarrierService, ReturnLine, ReturnRequest, Shipment
+from django import forms
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
+
+from fulfillment.models import Carrier, CarrierService, ReturnLine, ReturnRequest, Shipment
 from inventory.models import Warehouse
 from orders.models import ShippingZone
 
@@ -174,3 +178,112 @@ class RateForm(forms.Form):
     zone = forms.ModelChoiceField(queryset=ShippingZone.objects.all())
     max_weight_grams = forms.IntegerField(label="Up to (g)", min_value=1, max_value=1_000_000)
     price = forms.DecimalField(min_value=0, max_digits=12, decimal_places=2)
+
+
+TRACKING_PLACEHOLDER = "{tracking}"  # what CarrierService.tracking_url replaces
+_PLACEHOLDERS = re.compile(r"\{[^{}]*\}")
+_CODE_FIXED = "Fixed once created: integrations and the webhook address use it."
+
+
+class CarrierForm(forms.ModelForm):
+    class Meta:
+        model = Carrier
+        fields = ["name", "code", "webhook_auth", "is_active"]
+        labels = {"webhook_auth": "Tracking webhook signs with", "is_active": "Active"}
+        help_texts = {
+            "code": "Letters, digits, hyphens, underscores; kept in lower case. The "
+            "tracking webhook address ends with it.",
+            "is_active": "Off: none of its services is offered when shipping, and its "
+            "tracking webhook refuses updates.",
+        }
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["code"].disabled = True
+            self.fields["code"].help_text = _CODE_FIXED
+
+    def clean_code(self) -> str:
+        code = self.cleaned_data["code"].strip().lower()
+        clash = Carrier.objects.filter(code__iexact=code).exclude(pk=self.instance.pk)
+        if clash.exists():
+            raise ValidationError(f"Another carrier already uses the code “{code}”.")
+        return code
+
+
+class CarrierServiceForm(forms.ModelForm):
+    transit_days_min = forms.IntegerField(label="Transit from (days)", min_value=0, max_value=90)
+    transit_days_max = forms.IntegerField(label="Transit up to (days)", min_value=0, max_value=90)
+
+    class Meta:
+        model = CarrierService
+        fields = [
+            "name",
+            "code",
+            "tracking_url_template",
+            "transit_days_min",
+            "transit_days_max",
+            "is_active",
+        ]
+        labels = {"tracking_url_template": "Tracking link", "is_active": "Active"}
+        help_texts = {
+            "code": "Letters, digits, hyphens, underscores; kept in lower case, unique within "
+            "the carrier.",
+            "tracking_url_template": "An http(s) address with {tracking} where the tracking "
+            "number goes, e.g. https://track.example.com/?id={tracking}. Empty for untracked "
+            "services.",
+            "is_active": "Off: not offered when shipping.",
+        }
+        widgets = {"tracking_url_template": forms.URLInput(attrs={"inputmode": "url"})}
+
+    def __init__(self, *args: object, carrier: Carrier, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.instance.carrier = carrier
+        if self.instance.pk:
+            self.fields["code"].disabled = True
+            self.fields["code"].help_text = _CODE_FIXED
+
+    def clean_code(self) -> str:
+        code = self.cleaned_data["code"].strip().lower()
+        clash = CarrierService.objects.filter(
+            carrier=self.instance.carrier, code__iexact=code
+        ).exclude(pk=self.instance.pk)
+        if clash.exists():
+            raise ValidationError(
+                f"{self.instance.carrier.name} already has a service with the code “{code}”."
+            )
+        return code
+
+    def clean_tracking_url_template(self) -> str:
+        template = self.cleaned_data["tracking_url_template"].strip()
+        if not template:
+            return ""
+        unknown = sorted(set(_PLACEHOLDERS.findall(template)) - {TRACKING_PLACEHOLDER})
+        if unknown:
+            raise ValidationError(
+                f"Only {TRACKING_PLACEHOLDER} can be filled in, not {', '.join(unknown)}."
+            )
+        if TRACKING_PLACEHOLDER not in template:
+            raise ValidationError(
+                f"Put {TRACKING_PLACEHOLDER} where the tracking number goes, "
+                f"e.g. https://track.example.com/?id={TRACKING_PLACEHOLDER}."
+            )
+        try:
+            URLValidator(schemes=["http", "https"])(
+                template.replace(TRACKING_PLACEHOLDER, "TRACK123")
+            )
+        except ValidationError:
+            raise ValidationError(
+                "Enter a full web address starting with https:// or http://."
+            ) from None
+        return template
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        low, high = cleaned.get("transit_days_min"), cleaned.get("transit_days_max")
+        if low is not None and high is not None and low > high:
+            # On the field, so the model's check constraint is not reported a second time.
+            self.add_error(
+                "transit_days_max", f"Must be at least the shortest transit ({low} days)."
+            )
+        return cleaned

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from fulfillment.carriers import backend_for, order_promised_by, zone_for
 from fulfillment.models import (
+    Carrier,
     CarrierRate,
     CarrierService,
     FulfillmentEmail,
@@ -368,3 +369,54 @@ def carrier_rate_save(
 
 def carrier_rate_delete(*, rate: CarrierRate) -> None:
     rate.delete()
+
+
+def carrier_save(*, carrier: Carrier) -> Carrier:
+    """Create or update a carrier. Its code is the slug of the tracking webhook URL, so it
+    is kept lower case and must not differ from another carrier's by case alone."""
+    carrier.code = carrier.code.strip().lower()
+    clash = Carrier.objects.filter(code__iexact=carrier.code).exclude(pk=carrier.pk)
+    try:
+        with transaction.atomic():
+            if clash.exists():
+                raise IntegrityError
+            carrier.save()
+    except IntegrityError:  # also a twin created meanwhile by someone else
+        raise ShipmentError(f"Another carrier already uses the code “{carrier.code}”.") from None
+    return carrier
+
+
+def carrier_service_save(*, service: CarrierService) -> CarrierService:
+    """Create or update one service of a carrier; codes are unique within the carrier,
+    without regard to case, and the promised transit runs from min to max days."""
+    if service.transit_days_min > service.transit_days_max:
+        raise ShipmentError("The shortest transit cannot be longer than the longest.")
+    service.code = service.code.strip().lower()
+    clash = CarrierService.objects.filter(
+        carrier_id=service.carrier_id, code__iexact=service.code
+    ).exclude(pk=service.pk)
+    try:
+        with transaction.atomic():
+            if clash.exists():
+                raise IntegrityError
+            service.save()
+    except IntegrityError:
+        raise ShipmentError(
+            f"{service.carrier.name} already has a service with the code “{service.code}”."
+        ) from None
+    return service
+
+
+def carrier_set_active(*, carrier: Carrier, active: bool) -> Carrier:
+    """Switch a carrier on or off. Off, none of its services is offered when shipping;
+    parcels already sent with it keep their carrier and tracking link (never deleted)."""
+    carrier.is_active = active
+    carrier.save(update_fields=["is_active"])
+    return carrier
+
+
+def carrier_service_set_active(*, service: CarrierService, active: bool) -> CarrierService:
+    """Switch one service on or off; like a carrier, it stays on the parcels it shipped."""
+    service.is_active = active
+    service.save(update_fields=["is_active"])
+    return service

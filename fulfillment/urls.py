@@ -1,6 +1,6 @@
 from django.urls import path
 
-from fulfillment.views import staff, staff_returns, storefront, webhooks
+from fulfillment.views import staff, staff_carriers, staff_returns, storefront, webhooks
 
 app_name = "fulfillment"
 
@@ -43,6 +43,34 @@ urlpatterns = [
         name="staff-shipment-status",
     ),
     path("dashboard/fulfillment/carriers/", staff.carriers, name="staff-carriers"),
+    path(
+        "dashboard/fulfillment/carriers/new/", staff_carriers.carrier_new, name="staff-carrier-new"
+    ),
+    path(
+        "dashboard/fulfillment/carriers/<int:pk>/",
+        staff_carriers.carrier_edit,
+        name="staff-carrier",
+    ),
+    path(
+        "dashboard/fulfillment/carriers/<int:pk>/active/",
+        staff_carriers.carrier_active,
+        name="staff-carrier-active",
+    ),
+    path(
+        "dashboard/fulfillment/carriers/<int:pk>/services/new/",
+        staff_carriers.service_new,
+        name="staff-service-new",
+    ),
+    path(
+        "dashboard/fulfillment/services/<int:pk>/",
+        staff_carriers.service_edit,
+        name="staff-service",
+    ),
+    path(
+        "dashboard/fulfillment/services/<int:pk>/active/",
+        staff_carriers.service_active,
+        name="staff-service-active",
+    ),
     path("dashboard/fulfillment/returns/", staff_returns.returns, name="staff-returns"),
     path(
         "dashboard/fulfillment/returns/<int:pk>/",
