@@ -38,7 +38,8 @@ if not DEBUG and (SECRET_KEY == DEVELOPMENT_SECRET_KEY or len(SECRET_KEY) < 50):
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 # Absolute base of links in emails and printed by commands (no request to build them from).
-SITE_URL = env_str("SITE_URL", "http://localhost:8000").rstrip("/")
+# The address `make run` prints: links in emails open the same site (and session) as it.
+SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 STORE_NAME = env_str("STORE_NAME", "Northwind Supply")
 
 INSTALLED_APPS = [
@@ -146,6 +147,9 @@ else:
         "data_folder_out": str(BROKER_DIR / "queue"),
         "control_folder": str(BROKER_DIR / "control"),
         "store_processed": False,
+        # kombu polls the folder once a second by default: with a few hundred tasks queued
+        # (seed_demo), emails of a fresh `make run` took minutes to arrive.
+        "polling_interval": 0.1,
     }
 # Tasks write their effects to the database; nothing reads task results.
 CELERY_TASK_IGNORE_RESULT = True

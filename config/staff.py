@@ -36,7 +36,12 @@ class NavEntry:
 # One entry per pillar; an entry shows only to staff holding its permission.
 STAFF_NAV: tuple[NavEntry, ...] = (
     NavEntry("Home", "analytics:staff-home", "customers.access_dashboard"),
-    NavEntry("Orders", "orders:staff-index", "orders.access_orders", "Orders, payments, refunds"),
+    NavEntry(
+        "Orders",
+        "orders:staff-index",
+        "orders.access_orders",
+        "Orders, payments, refunds, settings",
+    ),
     NavEntry(
         "Catalog", "catalog:staff-index", "catalog.access_catalog", "Products, prices, collections"
     ),
@@ -56,19 +61,19 @@ STAFF_NAV: tuple[NavEntry, ...] = (
         "Customers",
         "customers:staff-index",
         "customers.access_customers",
-        "Shoppers, accounts, support",
+        "Shoppers, accounts, addresses",
     ),
     NavEntry(
         "Marketing",
         "marketing:staff-index",
         "marketing.access_marketing",
-        "Campaigns, automations, experiments",
+        "Cart-abandonment emails",
     ),
     NavEntry(
         "Analytics",
         "analytics:staff-index",
         "analytics.access_analytics",
-        "Revenue, conversion, cohorts, profit",
+        "Revenue, conversion, traffic",
     ),
 )
 

@@ -17,7 +17,8 @@ def render(source: str, **context) -> str:
 
 def test_order_parcels_shows_tracking_and_the_return_link(make_order, warehouse, carrier):
     order = make_order()
-    assert "Nothing has shipped yet." in render("{% order_parcels order %}", order=order)
+    # Nothing shipped: no block at all (the order page's own progress says so).
+    assert "Parcels" not in render("{% order_parcels order %}", order=order)
     assert "Return items" not in render("{% order_parcels order %}", order=order)
     line = shipment_scan(order=order, warehouse=warehouse, code="SHIRT-S", quantity=2)
     shipment = shipment_ship(

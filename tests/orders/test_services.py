@@ -252,3 +252,18 @@ def test_orders_on_hold_or_unpaid_do_not_ship(order):
         order_fulfillment_record(order=order, quantities={line.pk: 1})
     line.refresh_from_db()
     assert line.quantity_fulfilled == 0
+
+
+def test_the_confirmation_lists_lines_at_the_prices_that_add_up_to_the_subtotal(
+    variant, django_capture_on_commit_callbacks
+):
+    voucher = VoucherFactory(value=Decimal("10"))
+    cart = ready_cart([(variant, 2)])
+    cart.voucher = voucher
+    cart.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        order_place(cart=cart)
+    body = mail.outbox[0].body
+    # 2 x 15.00: the line shows 30.00, the subtotal 30.00, then the discount of 3.00.
+    assert "€30.00" in body.split("Subtotal")[0]
+    assert "€27.00" not in body.split("Subtotal")[0]

@@ -387,3 +387,25 @@ def test_a_provider_failure_is_shown_and_left_on_the_timeline(as_role, paid, mon
     assert Order.objects.get(pk=paid.pk).refunded_total == 0
     timeline = client.get(url(paid), {"region": "order-timeline"}, headers=HX).text
     assert "Refund of 5.00 EUR failed: The bank refused the refund." in timeline
+
+
+def test_a_refund_nobody_on_staff_made_shows_as_the_stores(client, staff_login, owner):
+    """A refund made by the system (a return, a Stripe dashboard refund) has no author;
+    the order page used to fail on it."""
+    from decimal import Decimal
+
+    from orders.refunds import refund_create
+    from orders.services import order_mark_paid, order_place
+    from tests.factories import VariantFactory
+    from tests.factories.inventory import WarehouseFactory, stock
+    from tests.factories.orders import ready_cart
+
+    variant = VariantFactory(price=Decimal("10.00"))
+    stock(variant, WarehouseFactory(), 3)
+    order = order_place(cart=ready_cart([(variant, 1)]))
+    order_mark_paid(order=order, actor=owner)
+    refund_create(order=order, amount=Decimal("5.00"), actor=None)
+    staff_login(owner)
+    response = client.get(f"/dashboard/orders/{order.number}/")
+    assert response.status_code == 200
+    assert "5.00 EUR" in response.text
