@@ -1,9 +1,10 @@
 """Returns and exchanges: the shopper asks, staff decide, the parcel comes back, and the
 money goes back (through the orders refund service) or a replacement goes out.
 
-Lock order: the return row first, then the project's order: the order row, then stock
-rows (inventory services), then the customer. Shipping takes the shipment row, then the
-order, then stock; refunds take the order, then stock, so none of them can deadlock.
+Lock order: the return row first, then the project's order (cart, voucher, order, then
+stock rows, then customer): here the order row, then stock rows (inventory services).
+Shipping takes the shipment row, then the order, then stock; refunds the order, then
+stock; so none of them can deadlock with another.
 """
 
 from __future__ import annotations
