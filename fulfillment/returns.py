@@ -1,8 +1,10 @@
 """Returns and exchanges: the shopper asks, staff decide, the parcel comes back, and the
 money goes back (through the orders refund service) or a replacement goes out.
 
-Lock order: the return row first, then stock rows (inventory services), then the order
-row, as shipping does.
+Lock order: the return row first, then the project's order (cart, voucher, order, then
+stock rows, then customer): here the order row, then stock rows (inventory services).
+Shipping takes the shipment row, then the order, then stock; refunds the order, then
+stock; so none of them can deadlock with another.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from django.db.models import Q, Sum
 from django.utils import timezone
 
 from catalog.models import Product, Variant
+from config.money import money_round
 from fulfillment.models import ReturnEvent, ReturnLine, ReturnRequest, Shipment, ShipmentLine
 from fulfillment.services import email_on_commit
 from inventory.models import Allocation, StockMovement
@@ -104,7 +107,11 @@ def returnable_units(*, order: Order, now: datetime.datetime | None = None) -> d
         arrived[line_id] = max(arrived.get(line_id, day), day)
     result = {}
     for line in order.lines.all():
-        units = line.quantity_fulfilled - line.quantity_refunded - taken.get(line.pk, 0)
+        # Refunds use up the units that never shipped first (as orders.refunds counts
+        # them): only refunded units beyond those were shipped ones.
+        unshipped = line.quantity - line.quantity_fulfilled
+        refunded_shipped = max(line.quantity_refunded - unshipped, 0)
+        units = line.quantity_fulfilled - refunded_shipped - taken.get(line.pk, 0)
         if line.pk not in arrived or line.quantity_fulfilled == 0:
             result[line.pk] = {"units": 0, "why": "Not shipped yet."}
             continue
@@ -325,6 +332,33 @@ def return_refund(*, return_request: ReturnRequest, actor=None) -> Refund:
     return refund
 
 
+@transaction.atomic
+def return_refund_failed(*, refund: Refund) -> ReturnRequest | None:
+    """The refund a return was settled with failed after all (the provider's webhook said
+    so, after return_refund had returned): the return goes back to received, its units
+    free to refund again or exchange. Does nothing for any other refund or return."""
+    if refund.status != Refund.Status.FAILED:
+        return None
+    candidate = (
+        ReturnRequest.objects.filter(refund_id=refund.pk, status=Status.REFUNDED)
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if candidate is None:
+        return None
+    ret = ReturnRequest.objects.select_for_update().get(pk=candidate)
+    if ret.status != Status.REFUNDED or ret.refund_id != refund.pk:
+        return None
+    reason = refund.failure_message or "no reason given"
+    _transition(ret, Status.RECEIVED, message=f"Refund failed: {reason}"[:500])
+    event_add(
+        order=ret.order,
+        kind=OrderEvent.Kind.FULFILLMENT,
+        message=f"Return {ret.number} is back to received: its refund failed ({reason}).",
+    )
+    return ret
+
+
 def exchange_choices(line: ReturnLine) -> list[Variant]:
     """Variants a returned line may be exchanged for: the same product's other variants."""
     variant = line.order_line.variant
@@ -337,6 +371,18 @@ def exchange_choices(line: ReturnLine) -> list[Variant]:
     )
 
 
+def _replacement_cost(order_line, variant: Variant, units: int) -> Decimal:
+    """`units` of `variant` priced as the original line was: its list price scaled by what
+    the shopper paid for the line against its list price (the order's discount, and tax
+    when prices exclude it), so a same-priced swap costs exactly what was paid."""
+    listed = order_line.unit_price * order_line.quantity
+    if not listed:
+        return money_round(variant.price * units, order_line.order.currency)
+    return money_round(
+        variant.price * units * order_line.line_total / listed, order_line.order.currency
+    )
+
+
 def return_exchange(
     *, return_request: ReturnRequest, replacements: dict[int, int], actor=None
 ) -> list[Shipment]:
@@ -346,6 +392,9 @@ def return_exchange(
     amount due on the return for staff to collect."""
     with transaction.atomic():
         ret = _locked(return_request)
+        # The order row before any stock row (stock_allocate below), as refunds and
+        # shipping take them: an exchange and a refund of one order cannot deadlock.
+        Order.objects.select_for_update().filter(pk=ret.order_id).first()
         if ret.status != Status.RECEIVED:
             raise ReturnError(
                 "Only a received return can be exchanged; this one is "
@@ -367,9 +416,9 @@ def return_exchange(
             variant = chosen[line.pk] = options[int(variant_id)]
             if variant.track_inventory:
                 wanted[variant.pk] = wanted.get(variant.pk, 0) + line.quantity_received
-            difference += variant.price * line.quantity_received - line_refund_amount(
-                line.order_line, line.quantity_received
-            )
+            difference += _replacement_cost(
+                line.order_line, variant, line.quantity_received
+            ) - line_refund_amount(line.order_line, line.quantity_received)
         if not received:
             raise ReturnError("Nothing came back to exchange.")
         reference = f"exchange:{ret.number}"

@@ -25,10 +25,22 @@ from fulfillment.models import (
     ShipmentLine,
 )
 from fulfillment.selectors import packable_lines
-from inventory.models import Warehouse
-from inventory.services import InventoryError, stock_ship
-from orders.models import Order, OrderEvent
-from orders.services import OrderError, event_add, order_fulfillment_record, order_reference
+from inventory.models import StockMovement, Warehouse
+from inventory.services import (
+    InsufficientStock,
+    InventoryError,
+    stock_adjust,
+    stock_allocate,
+    stock_ship,
+)
+from orders.models import Order, OrderEvent, OrderLine
+from orders.services import (
+    OrderError,
+    event_add,
+    order_fulfillment_record,
+    order_fulfillment_undo,
+    order_reference,
+)
 
 Status = Shipment.Status
 
@@ -292,6 +304,8 @@ def shipment_transition(
         raise ShipmentError("Ship the parcel from the packing screen.")
     locked = Shipment.objects.select_for_update().get(pk=shipment.pk)
     _move(locked, to, actor=actor, source=source, message=message)
+    if to == Status.RETURNED:
+        _book_back(locked, actor=actor)
     if to == Status.DELIVERED:
         event_add(
             order=locked.order,
@@ -302,6 +316,83 @@ def shipment_transition(
         email_on_commit(f"shipment:{locked.pk}:delivered")
     shipment.__dict__.update(locked.__dict__)
     return shipment
+
+
+def _book_back(shipment: Shipment, *, actor=None) -> None:
+    """A parcel came back to the sender: its units are put back on hand (ledger "return")
+    in its warehouse (the first active one if that one closed), the order counts them as
+    not shipped again, and those it still owes the shopper are allocated to it again, so
+    staff can ship them once more or refund them. An exchange replacement only goes back
+    on hand: the order never counted it."""
+    # The order before any stock row, as shipping does (see the top).
+    order = Order.objects.select_for_update().get(pk=shipment.order_id)
+    lines = [
+        line for line in shipment.lines.select_related("order_line", "variant") if line.quantity
+    ]
+    warehouse = shipment.warehouse
+    if not warehouse.is_active:
+        warehouse = Warehouse.objects.filter(is_active=True).order_by("priority", "pk").first()
+    exchange = shipment.return_request_id is not None
+    reference = f"exchange:{shipment.return_request.number}" if exchange else order_reference(order)
+    units = sum(line.quantity for line in lines)
+    note = f"Shipment {shipment.pk} returned to sender."
+    try:
+        for line in lines:
+            if line.variant is None or not line.variant.track_inventory:
+                continue
+            if warehouse is None:
+                raise ShipmentError("No active warehouse can take the returned parcel back.")
+            stock_adjust(
+                variant_id=line.variant_id,
+                warehouse=warehouse,
+                delta=line.quantity,
+                reason=StockMovement.Reason.RETURN,
+                reference=reference,
+                note=note,
+                actor=actor,
+            )
+        if exchange:
+            event_add(
+                order=order,
+                kind=OrderEvent.Kind.FULFILLMENT,
+                message=f"Exchange replacement ({shipment.return_request.number}) came back "
+                f"undelivered: {units} units back in stock.",
+                actor=actor,
+            )
+            return
+        shipped = [line for line in lines if line.order_line is not None]
+        order_fulfillment_undo(
+            order=order,
+            quantities={line.order_line_id: line.quantity for line in shipped},
+            actor=actor,
+            message=f"Shipment {shipment.pk} returned to sender: {units} units back in stock.",
+        )
+        owed: dict[int, int] = {}
+        for line in shipped:
+            order_line = OrderLine.objects.get(pk=line.order_line_id)
+            variant = line.variant
+            if variant is None or not variant.track_inventory:
+                continue
+            still_owed = (
+                order_line.quantity - order_line.quantity_fulfilled - order_line.quantity_refunded
+            )
+            take = min(line.quantity, max(still_owed, 0))
+            if take:
+                owed[variant.pk] = owed.get(variant.pk, 0) + take
+        if owed:
+            try:
+                with transaction.atomic():
+                    stock_allocate(reference=order_reference(order), lines=owed)
+            except InsufficientStock as err:
+                event_add(
+                    order=order,
+                    kind=OrderEvent.Kind.FULFILLMENT,
+                    message=f"The units back from shipment {shipment.pk} could not be held "
+                    f"for the order again: {err}",
+                    actor=actor,
+                )
+    except (InventoryError, OrderError) as err:
+        raise ShipmentError(str(err)) from None
 
 
 def tracking_update(

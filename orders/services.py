@@ -848,3 +848,68 @@ def order_fulfillment_record(
     if target != locked.status:
         order_transition(order=order, to=target, actor=actor)
     return order
+
+
+@transaction.atomic
+def order_fulfillment_undo(
+    *, order: Order, quantities: dict[int, int], actor=None, message: str = ""
+) -> Order:
+    """Take back shipped units ({order line id: quantity}) that came back undelivered (a
+    parcel returned to sender): the lines count them as not shipped again and the order's
+    fulfillment status (and a fulfilled or partially fulfilled status) follows. Putting
+    the stock back is the caller's, in the same transaction. Refuses more than a line
+    has shipped, changing nothing."""
+    locked = _locked(order)
+    lines = {line.pk: line for line in locked.lines.select_for_update().order_by("pk")}
+    chosen = {int(line_id): int(qty) for line_id, qty in quantities.items()}
+    for line_id, quantity in chosen.items():
+        line = lines.get(line_id)
+        if line is None:
+            raise OrderError("That line is not on this order.")
+        if quantity < 1 or quantity > line.quantity_fulfilled:
+            raise OrderError(
+                f"{line.sku}: {line.quantity_fulfilled} shipped, cannot take back {quantity}."
+            )
+    for line_id, quantity in chosen.items():
+        line = lines[line_id]
+        line.quantity_fulfilled -= quantity
+        line.save(update_fields=["quantity_fulfilled"])
+    shipped = any(line.quantity_fulfilled for line in lines.values())
+    done = all(
+        line.quantity_fulfilled + line.quantity_refunded >= line.quantity for line in lines.values()
+    )
+    if done:
+        fulfillment = Order.FulfillmentStatus.FULFILLED
+    elif shipped:
+        fulfillment = Order.FulfillmentStatus.PARTIAL
+    else:
+        fulfillment = Order.FulfillmentStatus.UNFULFILLED
+    locked.fulfillment_status = fulfillment
+    locked.save(update_fields=["fulfillment_status"])
+    units = sum(chosen.values())
+    event_add(
+        order=locked,
+        kind=OrderEvent.Kind.FULFILLMENT,
+        message=message or f"{units} shipped units came back undelivered.",
+        actor=actor,
+    )
+    # Not a move staff may make (the transition table has none back from fulfilled): the
+    # order only says again what is true of its units, and the timeline records it.
+    current = locked.status
+    if current in (Status.FULFILLED, Status.PARTIALLY_FULFILLED) and not done:
+        target = Status.PARTIALLY_FULFILLED if shipped else Status.PAID
+        if target != current:
+            locked.status = target
+            locked.updated_at = timezone.now()
+            locked.save(update_fields=["status", "updated_at"])
+            event_add(
+                order=locked,
+                kind=OrderEvent.Kind.STATUS,
+                message=f"{Status(current).label} → {Status(target).label}: units came back "
+                "undelivered.",
+                actor=actor,
+                from_status=current,
+                to_status=target,
+            )
+    order.__dict__.update(locked.__dict__)
+    return order

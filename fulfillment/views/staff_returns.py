@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -123,6 +124,9 @@ def return_settle(request: HttpRequest, pk: int) -> HttpResponse:
     if form.is_valid():
         try:
             if form.cleaned_data["action"] == "refund":
+                # Money goes back: the same permission as the orders refund page.
+                if not request.user.has_perm("orders.add_refund"):
+                    raise PermissionDenied
                 refund = return_refund(return_request=ret, actor=request.user)
                 messages.success(request, f"Refunded {refund.amount} {refund.currency}.")
             else:

@@ -201,7 +201,7 @@ def requested(make_order, warehouse, carrier):
 
 
 def test_support_decides_receives_and_refunds_through_htmx(
-    support, requested, django_assert_max_num_queries
+    support, requested, staff_login, django_assert_max_num_queries
 ):
     url = f"/dashboard/fulfillment/returns/{requested.pk}/"
     with django_assert_max_num_queries(14):
@@ -231,7 +231,13 @@ def test_support_decides_receives_and_refunds_through_htmx(
     )
     assert received.text.lstrip().startswith('<div id="return-work">')
     assert "Refund or exchange" in received.text
-    support.post(url + "settle/", {"action": "refund"})
+    # Sending money back needs the refund permission (Support has none): a manager does it.
+    refused = support.post(url + "settle/", {"action": "refund"})
+    assert refused.status_code == 403
+    requested.refresh_from_db()
+    assert requested.status == ReturnRequest.Status.RECEIVED
+    manager = staff_login(StaffFactory(role="Manager"))
+    manager.post(url + "settle/", {"action": "refund"})
     requested.refresh_from_db()
     assert requested.status == ReturnRequest.Status.REFUNDED
     assert requested.refund.amount == requested.order.lines.get(sku="SHIRT-S").line_total
