@@ -2,7 +2,8 @@
 
 Visitors came first from a search engine, directly, from the newsletter or from Instagram
 (the last two through utm parameters); each day has a few dozen visits with their page
-and product views, and every demo order was placed in a visit of its day (credited to its
+and product views, now and then a cart left behind (no email: nobody is reminded of it),
+and every demo order was placed in a visit of its day (credited to its
 customer's first source, as analytics.services.visit_record would). The rows are written
 directly (bulk_create), as the middleware would have left them. Then the days of the
 period are rolled up, so the dashboard shows them at once.
@@ -17,13 +18,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from django.conf import settings
 from django.utils import timezone
 
 from analytics import selectors
 from analytics.models import OrderAttribution, ProductView, Visit, Visitor
 from analytics.services import kpis_roll_up_due
-from catalog.models import Category, Collection, Product
-from orders.models import Order, OrderLine
+from catalog.models import Category, Collection, Product, Variant
+from orders.models import Cart, CartLine, Order, OrderLine
 
 DAYS = 36  # the demo orders are spread over the last five weeks
 
@@ -69,6 +71,7 @@ def seed(*, log: Callable[[str], object]) -> None:
     traffic = _Traffic(products, now=timezone.now())
     traffic.orders()
     traffic.browsing()
+    traffic.save_abandoned_carts()
     Visitor.objects.bulk_create(traffic.visitors.values(), batch_size=500)
     Visit.objects.bulk_create(traffic.visits, batch_size=500)
     ProductView.objects.bulk_create(traffic.product_views, batch_size=500)
@@ -76,8 +79,8 @@ def seed(*, log: Callable[[str], object]) -> None:
     days = kpis_roll_up_due()
     log(
         f"analytics: {len(traffic.visitors)} visitors, {len(traffic.visits)} visits, "
-        f"{len(traffic.product_views)} product views, {len(traffic.attributions)} orders "
-        f"attributed, {len(days)} KPI days rolled up"
+        f"{len(traffic.product_views)} product views, {len(traffic.carts)} carts left behind, "
+        f"{len(traffic.attributions)} orders attributed, {len(days)} KPI days rolled up"
     )
 
 
@@ -103,6 +106,12 @@ class _Traffic:
         self.product_views: list[ProductView] = []
         self.attributions: list[OrderAttribution] = []
         self.by_customer: dict[int, str] = {}
+        self.variants: dict[int, Variant] = {}
+        for variant in Variant.objects.filter(product_id__in=[pk for pk, _ in products]).order_by(
+            "-pk"
+        ):
+            self.variants[variant.product_id] = variant  # the first variant of each product
+        self.carts: list[tuple[Cart, list[CartLine]]] = []
 
     def _key(self) -> str:
         return f"{self.rng.getrandbits(128):032x}"
@@ -219,5 +228,39 @@ class _Traffic:
                     viewed = self._browse(1) if self.rng.random() < 0.4 else []
                 else:
                     pages = self.rng.randint(2, 9)
-                    viewed = self._browse(self.rng.randint(1, min(pages, 5)))
-                self._visit(visitor, at, pages=pages, viewed=viewed)
+                    viewed = self._browse(self.rng.choice([0, 1, 1, 1, 2, 2, 3]))
+                visit = self._visit(visitor, at, pages=pages, viewed=viewed)
+                if viewed and pages > 2 and self.rng.random() < 0.12:
+                    self._cart_left(visit, viewed)
+
+    def _cart_left(self, visit: Visit, viewed: list[int]) -> None:
+        """A cart filled in the visit and never ordered; one in three reached checkout."""
+        added = visit.started_at + (visit.last_seen_at - visit.started_at) / 2
+        cart = Cart(
+            currency=settings.STORE_CURRENCY,
+            created_at=added,
+            updated_at=visit.last_seen_at,
+            checkout_started_at=visit.last_seen_at if self.rng.random() < 0.33 else None,
+        )
+        lines = [
+            CartLine(
+                variant=self.variants[pk],
+                quantity=self.rng.choice([1, 1, 1, 2]),
+                price_seen=self.variants[pk].price,
+                added_at=added,
+            )
+            for pk in dict.fromkeys(viewed)
+            if pk in self.variants
+        ]
+        if lines:
+            self.carts.append((cart, lines))
+
+    def save_abandoned_carts(self) -> None:
+        Cart.objects.bulk_create([cart for cart, _ in self.carts], batch_size=500)
+        for cart, lines in self.carts:
+            for line in lines:
+                line.cart = cart
+        CartLine.objects.bulk_create(
+            [line for _, lines in self.carts for line in lines],
+            batch_size=500,
+        )

@@ -7,7 +7,7 @@ from django.db.models import Max
 from analytics import reports, selectors
 from analytics.models import DailyKpi, OrderAttribution, ProductView, Visit, Visitor
 from customers.models import Customer
-from orders.models import Order
+from orders.models import Cart, Order
 
 pytestmark = pytest.mark.django_db
 
@@ -27,6 +27,10 @@ def test_demo_traffic_fills_the_last_30_days(seeded):
     assert figures.orders > 0
     assert 0 < figures.conversion_rate < 1
     assert figures.bounces < figures.sessions
+    # Some carts were left behind, none with an email (no reminder goes out for them).
+    assert 0 < figures.cart_abandonment_rate < 1
+    assert Cart.objects.filter(status=Cart.Status.OPEN).exists()
+    assert not Cart.objects.filter(status=Cart.Status.OPEN).exclude(email="").exists()
     sources = {row["source"] for row in report.sources}
     assert {"direct", "google.com", "newsletter", "instagram"} <= sources
     assert selectors.UNATTRIBUTED not in sources
