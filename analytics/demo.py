@@ -122,9 +122,9 @@ class _Traffic:
         at = start + timedelta(hours=hour, minutes=self.rng.randint(0, 59))
         return at if at < min(end, self.now) else None
 
-    def _visitor(self, at: datetime) -> Visitor:
+    def _visitor(self, at: datetime, *, returning: bool = True) -> Visitor:
         """A returning visitor now and then (seen before `at`), else a new one."""
-        earlier = [v for v in self.visitors.values() if v.first_seen_at < at]
+        earlier = [v for v in self.visitors.values() if v.first_seen_at < at] if returning else []
         if earlier and self.rng.random() < 0.22:
             return self.rng.choice(earlier)
         source = self.rng.choices(SOURCES, weights=[s.weight for s in SOURCES])[0]
@@ -200,7 +200,10 @@ class _Traffic:
             day_start = selectors.day_bounds(local_start.date(), local_start.date())[0]
             at = max(day_start, created_at - timedelta(minutes=self.rng.randint(6, 40)))
             visitor_key = self.by_customer.get(customer_id)
-            visitor = self.visitors[visitor_key] if visitor_key else self._visitor(at)
+            if visitor_key:
+                visitor = self.visitors[visitor_key]
+            else:  # not another customer's browser
+                visitor = self._visitor(at, returning=False)
             self.by_customer[customer_id] = visitor.key
             viewed = bought.get(order_id, []) + self._browse(self.rng.randint(0, 3))
             self.rng.shuffle(viewed)

@@ -57,10 +57,16 @@ def test_every_demo_order_is_placed_in_a_visit_of_its_day(seeded):
     assert all(v.landing_path.startswith("/products/") for v in one_page_with_views)
 
 
+def counts() -> dict[str, int]:
+    models = (Visit, Visitor, ProductView, OrderAttribution, Cart, DailyKpi)
+    return {model.__name__: model.objects.count() for model in models}
+
+
 def test_seeding_again_adds_no_visits(seeded):
-    counts = (Visit.objects.count(), Visitor.objects.count(), ProductView.objects.count())
+    seeded_counts = counts()
+    assert seeded_counts["Visit"] > 500
     call_command("seed_demo")
-    assert (Visit.objects.count(), Visitor.objects.count(), ProductView.objects.count()) == counts
+    assert counts() == seeded_counts
 
 
 def test_demo_orders_are_paid_after_they_were_placed(seeded):
@@ -70,9 +76,14 @@ def test_demo_orders_are_paid_after_they_were_placed(seeded):
         assert order.created_at < order.paid_at <= order.created_at + timedelta(hours=7)
         payment = order.payments.get()
         assert payment.succeeded_at == order.paid_at
-    # Spread over five weeks, not all on the day of seeding.
+    # Spread over five weeks, not all on the day of seeding; so are their carts.
     days = {order.created_at.date() for order in Order.objects.all()}
     assert len(days) > 30
+    ordered = Cart.objects.filter(status=Cart.Status.ORDERED)
+    assert {cart.ordered_at.date() for cart in ordered} == days
+    for cart in ordered:
+        assert cart.created_at < cart.checkout_started_at < cart.ordered_at
+        assert all(line.added_at < cart.ordered_at for line in cart.lines.all())
 
 
 def test_customers_order_dates_come_from_their_orders(seeded):
