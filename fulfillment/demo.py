@@ -118,10 +118,8 @@ def _seed_shipments() -> int:
             .first()
         )
         warehouse = allocation.stock.warehouse if allocation else Warehouse.objects.first()
-        paid_at = order.created_at + timedelta(minutes=rng.randint(5, 90))
-        # The orders demo marks orders paid at seeding time; the history needs the day.
-        Order.objects.filter(pk=order.pk).update(paid_at=paid_at)
-        order.paid_at = paid_at
+        # The orders demo back-dates paid_at (a few hours after the order was placed).
+        paid_at = order.paid_at or order.created_at
         try:
             with transaction.atomic():
                 shipment = None

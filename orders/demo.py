@@ -11,13 +11,15 @@ from collections.abc import Callable
 from datetime import timedelta
 from decimal import Decimal
 
-from django.db.models import Q
+from django.db.models import Max, Min, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from catalog.models import Product, Variant
-from customers.models import User
+from customers.models import Customer, User
 from inventory.selectors import availability
 from orders.models import (
+    Cart,
+    CartLine,
     Order,
     OrderEmail,
     OrderEvent,
@@ -186,9 +188,42 @@ def _seed_orders(methods: dict[str, list[ShippingMethod]]) -> int:
             payment_status_set(payment=payment, status=Payment.Status.SUCCEEDED)
         elif roll < 0.8:
             order_cancel(order=order, reason="Changed their mind")
-        # Spread over the last five weeks, oldest first.
-        placed_at = now - timedelta(days=35 - index, hours=rng.randint(0, 12))
+        # Spread over the last five weeks, oldest first (the newest half an hour ago); a paid
+        # order was paid a few hours after it was placed (never later than now).
+        placed_at = now - timedelta(days=35 - index, hours=rng.randint(0, 12), minutes=30)
+        paid_at = min(
+            placed_at + timedelta(hours=rng.randint(1, 6), minutes=rng.randint(0, 59)), now
+        )
         Order.objects.filter(pk=order.pk).update(created_at=placed_at, updated_at=placed_at)
+        Order.objects.filter(pk=order.pk, paid_at__isnull=False).update(paid_at=paid_at)
+        payment.refresh_from_db(fields=["succeeded_at"])
+        Payment.objects.filter(pk=payment.pk).update(
+            created_at=placed_at,
+            updated_at=placed_at,
+            succeeded_at=paid_at if payment.succeeded_at else None,
+        )
         OrderEvent.objects.filter(order=order).update(created_at=placed_at)
+        # The cart was filled and checked out just before the order.
+        Cart.objects.filter(pk=cart.pk).update(
+            created_at=placed_at - timedelta(minutes=12),
+            updated_at=placed_at,
+            checkout_started_at=placed_at - timedelta(minutes=4),
+            ordered_at=placed_at,
+        )
+        CartLine.objects.filter(cart=cart).update(added_at=placed_at - timedelta(minutes=10))
         placed += 1
+    _customer_order_dates()
     return placed
+
+
+def _customer_order_dates() -> None:
+    """Customers' first and last order dates from their (back-dated) orders: one UPDATE."""
+    kept = Order.objects.filter(customer=OuterRef("pk")).exclude(status=Order.Status.CANCELLED)
+    Customer.objects.filter(orders__isnull=False).distinct().update(
+        first_order_at=Subquery(
+            kept.order_by().values("customer").annotate(at=Min("created_at")).values("at")
+        ),
+        last_order_at=Subquery(
+            kept.order_by().values("customer").annotate(at=Max("created_at")).values("at")
+        ),
+    )
