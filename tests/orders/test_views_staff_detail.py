@@ -387,3 +387,42 @@ def test_a_provider_failure_is_shown_and_left_on_the_timeline(as_role, paid, mon
     assert Order.objects.get(pk=paid.pk).refunded_total == 0
     timeline = client.get(url(paid), {"region": "order-timeline"}, headers=HX).text
     assert "Refund of 5.00 EUR failed: The bank refused the refund." in timeline
+
+
+# --- Layout details ----------------------------------------------------------------------------
+
+
+def test_header_badges_say_which_state_they_show(as_role, paid):
+    header = (
+        as_role("Support").get(url(paid)).text.split('id="order-header"')[1].split("</section>")[0]
+    )
+    assert (
+        '<span class="status-pair__key">Order</span> <span class="badge badge--o-paid">Paid</span>'
+        in header
+    )
+    assert (
+        '<span class="status-pair__key">Payment</span> '
+        '<span class="badge badge--p-paid">Paid</span>' in header
+    )
+    assert (
+        '<span class="status-pair__key">Fulfillment</span> '
+        '<span class="badge badge--f-unfulfilled">Unfulfilled</span>' in header
+    )
+
+
+def test_a_refund_nobody_signed_for_shows_a_dash(as_role, paid):
+    # Refunds recorded by a webhook, or whose staff account was deleted, have no created_by.
+    Refund.objects.create(
+        order=paid,
+        payment=paid.payments.get(),
+        amount=Decimal("5.00"),
+        currency="EUR",
+        status=Refund.Status.SUCCEEDED,
+        reason="From the Stripe dashboard",
+        created_by=None,
+    )
+    page = as_role("Support").get(url(paid))
+    assert page.status_code == 200
+    refunds = page.text.split("<h2>Refunds</h2>")[1].split("</section>")[0]
+    assert "From the Stripe dashboard" in refunds
+    assert '<td class="cell-wrap">—</td>' in refunds
