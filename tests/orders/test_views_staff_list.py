@@ -281,3 +281,25 @@ def test_each_filter_can_use_its_index(filters, index):
         cursor.execute("EXPLAIN " + sql, params)
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert index in plan, plan
+
+
+def test_state_badges_are_named(manager):
+    make_orders(1, status=Order.Status.PAID, payment_status=Order.PaymentStatus.PAID)
+    html = manager.get(LIST).text
+    for key in ("Order", "Payment", "Fulfillment"):
+        assert f'<span class="status-pair__key">{key}</span> <span class="badge' in html
+
+
+def test_the_customer_column_is_left_out_of_one_customers_embedded_list(manager):
+    ada = Customer.objects.create(email="ada@example.net", full_name="Ada Lovelace")
+    make_orders(2, customer=ada)
+    embedded = manager.get(LIST, {"customer": ada.pk, "embed": "1"}).text
+    assert '<th scope="col">Customer</th>' not in embedded
+    assert 'class="o-cust"' not in embedded
+    assert len(numbers(embedded)) == 2
+    for page in (
+        manager.get(LIST, {"customer": ada.pk}).text,
+        manager.get(LIST, {"embed": "1"}).text,
+    ):
+        assert '<th scope="col">Customer</th>' in page
+        assert page.count('class="o-cust"') == 2
