@@ -149,8 +149,13 @@ class ReceiveForm(forms.Form):
 class SettleForm(forms.Form):
     action = forms.ChoiceField(choices=[("refund", "Refund"), ("exchange", "Exchange")])
 
-    def __init__(self, *args: object, choices: dict, **kwargs: object) -> None:
+    def __init__(
+        self, *args: object, choices: dict, can_refund: bool = True, **kwargs: object
+    ) -> None:
         super().__init__(*args, **kwargs)
+        if not can_refund:
+            self.fields["action"].choices = [("exchange", "Exchange")]
+            self.fields["action"].help_text = "Refunds are for staff who may send money back."
         self.line_rows = []
         for line, variants in choices.items():
             if not line.quantity_received:

@@ -42,7 +42,7 @@ def returns(request: HttpRequest) -> HttpResponse:
     return render(request, "fulfillment/staff/returns.html", context)
 
 
-def _context(ret: ReturnRequest, **forms: object) -> dict:
+def _context(ret: ReturnRequest, user=None, **forms: object) -> dict:
     lines = list(ret.lines.all())
     context = {"ret": ret, "lines": lines}
     if ret.status == ReturnRequest.Status.REQUESTED:
@@ -51,7 +51,11 @@ def _context(ret: ReturnRequest, **forms: object) -> dict:
         context["receive"] = forms.get("receive") or ReceiveForm(lines=lines)
     if ret.status == ReturnRequest.Status.RECEIVED:
         choices = {line: exchange_choices(line) for line in lines}
-        context["settle"] = forms.get("settle") or SettleForm(choices=choices)
+        # Only staff who may send money back are offered the refund.
+        can_refund = user is None or user.has_perm("orders.add_refund")
+        context["settle"] = forms.get("settle") or SettleForm(
+            choices=choices, can_refund=can_refund
+        )
     return context
 
 
@@ -59,8 +63,10 @@ def _context(ret: ReturnRequest, **forms: object) -> dict:
 def return_detail(request: HttpRequest, pk: int) -> HttpResponse:
     ret = return_for_page(pk)
     if request.htmx and not request.htmx.history_restore_request:
-        return render(request, "fulfillment/staff/return.html#return-work", _context(ret))
-    return render(request, "fulfillment/staff/return.html", _context(ret))
+        return render(
+            request, "fulfillment/staff/return.html#return-work", _context(ret, request.user)
+        )
+    return render(request, "fulfillment/staff/return.html", _context(ret, request.user))
 
 
 def _after(request: HttpRequest, ret: ReturnRequest, **forms: object) -> HttpResponse:
@@ -69,9 +75,18 @@ def _after(request: HttpRequest, ret: ReturnRequest, **forms: object) -> HttpRes
     ret = return_for_page(ret.pk)
     failed = any(form.errors for form in forms.values())
     if request.htmx:
-        return render(request, "fulfillment/staff/return.html#return-work", _context(ret, **forms))
+        return render(
+            request,
+            "fulfillment/staff/return.html#return-work",
+            _context(ret, request.user, **forms),
+        )
     if failed:
-        return render(request, "fulfillment/staff/return.html", _context(ret, **forms), status=400)
+        return render(
+            request,
+            "fulfillment/staff/return.html",
+            _context(ret, request.user, **forms),
+            status=400,
+        )
     return redirect("fulfillment:staff-return", ret.pk)
 
 

@@ -22,7 +22,8 @@ def test_staff_pick_pack_ship_then_the_shopper_returns_and_staff_refund(
 ):
     settings.FULFILLMENT_CUTOFF = "23:59"  # whatever the hour, today's orders are due today
     roles_sync()
-    staff = StaffFactory(email="ines@example.com", full_name="Ines Duarte", role="Warehouse")
+    # A Manager: packing is the Warehouse role's, but sending money back is not.
+    staff = StaffFactory(email="tom@example.com", full_name="Tom Okafor", role="Manager")
     main = WarehouseFactory(code="main", name="Main warehouse")
     product = ProductFactory(title="Linen Shirt")
     small = VariantFactory(product=product, sku="SHIRT-S", title="S", price=Decimal("40.00"))
@@ -48,7 +49,7 @@ def test_staff_pick_pack_ship_then_the_shopper_returns_and_staff_refund(
     # Staff: the queue, a pick list, then the pack bench.
     page.set_viewport_size(DESKTOP)
     page.goto(f"{live_server.url}/dashboard/login/?next=/dashboard/fulfillment/")
-    page.get_by_label("Email").fill("ines@example.com")
+    page.get_by_label("Email").fill("tom@example.com")
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("heading", name="To ship from Main warehouse")).to_be_visible()

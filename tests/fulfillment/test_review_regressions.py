@@ -452,3 +452,12 @@ def test_order_fulfillment_undo_refuses_more_than_shipped_and_changes_nothing(
         Order.FulfillmentStatus.UNFULFILLED,
     )
     assert order.events.filter(kind=OrderEvent.Kind.FULFILLMENT, message="Back.").exists()
+
+
+def test_the_settle_form_offers_a_refund_only_to_staff_who_may_refund():
+    from fulfillment.forms import SettleForm
+
+    assert [c for c, _ in SettleForm(choices={}, can_refund=False).fields["action"].choices] == [
+        "exchange"
+    ]
+    assert "refund" in dict(SettleForm(choices={}).fields["action"].choices)
