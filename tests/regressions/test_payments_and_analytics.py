@@ -16,17 +16,6 @@ from django.urls import reverse
 pytestmark = pytest.mark.django_db
 
 
-def _pack_and_ship(order, warehouse, service, scans):
-    from fulfillment.services import shipment_scan, shipment_ship
-
-    shipment = None
-    for code, quantity in scans:
-        shipment = shipment_scan(
-            order=order, warehouse=warehouse, code=code, quantity=quantity
-        ).shipment
-    return shipment_ship(shipment=shipment, service=service, tracking_number="TRK1")
-
-
 # --- analytics ---------------------------------------------------------------------------------
 
 BROWSER = "Mozilla/5.0 (X11; Linux x86_64) Firefox/130.0"
@@ -130,39 +119,6 @@ def test_a_non_ascii_stripe_signature_is_a_400_not_a_crash(client, settings):
         HTTP_STRIPE_SIGNATURE="t=1700000000,v1=\u00e9\u00e9",
     )
     assert response.status_code == 400
-
-
-# --- fulfillment: returns settled with money ----------------------------------------------------
-
-
-def _received_return(order, warehouse, sku="SHIRT-S", quantity=1):
-    from fulfillment.models import Shipment
-    from fulfillment.returns import return_decide, return_receive, return_request_create
-
-    line = order.lines.get(sku=sku)
-    ret = return_request_create(order=order, lines={line.pk: quantity}, reason="too_small")
-    return_decide(return_request=ret, approve=True)
-    return_receive(
-        return_request=ret,
-        received={ret.lines.get().pk: (quantity, "restock")},
-        warehouse=warehouse,
-    )
-    assert Shipment.objects.filter(order=order).exists()
-    return ret
-
-
-@pytest.fixture
-def delivered(make_order, warehouse, carrier):
-    from fulfillment.models import Shipment
-    from fulfillment.services import shipment_transition
-
-    order = make_order()
-    shipment = _pack_and_ship(
-        order, warehouse, carrier.service["standard"], [("SHIRT-S", 2), ("MUG-1", 1)]
-    )
-    shipment_transition(shipment=shipment, to=Shipment.Status.DELIVERED)
-    order.refresh_from_db()
-    return order
 
 
 def test_visits_do_not_keep_the_order_status_token(client, make_order):
