@@ -71,13 +71,9 @@ def test_staff_pick_pack_ship_then_the_shopper_returns_and_staff_refund(
     scan.fill("SHIRT-L-WRONG")
     page.get_by_role("button", name="Pack", exact=True).click()
     expect(page.get_by_text("Wrong item: SHIRT-L-WRONG is not in order")).to_be_visible()
-    page.get_by_label("Scan or type SKU / barcode").fill("SHIRT-S")
-    page.get_by_label("Quantity").fill("2")
-    page.get_by_role("button", name="Pack", exact=True).click()
+    pack_item(page, "SHIRT-S", "2")
     expect(page.get_by_text("✓ SHIRT-S: 2 packed.")).to_be_visible()
-    page.get_by_label("Scan or type SKU / barcode").fill("MUG-1")
-    page.get_by_label("Quantity").fill("1")
-    page.get_by_role("button", name="Pack", exact=True).click()
+    pack_item(page, "MUG-1", "1")
     expect(page.get_by_text("3 of 3 units packed.")).to_be_visible()
     expect(page.get_by_text("Proposed: Parcel Co Standard")).to_be_visible()
     assert_no_horizontal_scroll(page)
@@ -120,3 +116,20 @@ def test_staff_pick_pack_ship_then_the_shopper_returns_and_staff_refund(
     ret.refresh_from_db()
     assert ret.refund.amount == Decimal("40.00")
     assert StockMovement.objects.filter(reference=f"return:{ret.number}", reason="return").exists()
+
+
+def pack_item(page, code: str, quantity: str) -> None:
+    """Type a SKU and a quantity into the pack form (as a scanner would) and pack them.
+
+    The form is swapped in by htmx after every scan, and htmx then puts the focus back
+    on the scan field (autofocus, after the swap settles, as a scanner needs). Typing
+    starts once it has, or a late focus would send the quantity into the scan field.
+    """
+    scan = page.locator("#pack-work input[name=code]")
+    quantity_field = page.locator("#pack-work input[name=quantity]")
+    expect(scan).to_be_focused()
+    scan.fill(code)
+    quantity_field.fill(quantity)
+    expect(scan).to_have_value(code)
+    expect(quantity_field).to_have_value(quantity)
+    page.get_by_role("button", name="Pack", exact=True).click()
