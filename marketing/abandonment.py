@@ -355,9 +355,14 @@ def open_pixel_url(*, claim_id: int) -> str:
     return settings.SITE_URL + reverse("marketing:email-open", args=[token])
 
 
+# A recovery link opens a cart (its address too) in any browser: it does not last forever.
+RECOVER_LINK_MAX_AGE = 30 * 24 * 60 * 60
+
+
 def recover_token_read(token: str) -> tuple[str, int]:
-    """(cart token, claim id) from a recovery link; signing.BadSignature when tampered."""
-    data = signing.loads(token, salt=RECOVER_SALT)
+    """(cart token, claim id) from a recovery link; signing.BadSignature when tampered,
+    signing.SignatureExpired (a BadSignature) when older than RECOVER_LINK_MAX_AGE."""
+    data = signing.loads(token, salt=RECOVER_SALT, max_age=RECOVER_LINK_MAX_AGE)
     return str(data["c"]), int(data["e"])
 
 

@@ -188,6 +188,9 @@ def cart_voucher_apply(*, cart: Cart, code: str) -> Voucher:
     voucher = Voucher.objects.filter(code__iexact=code).first() if code else None
     if voucher is None:
         raise VoucherError(f"We don't know the code {code!r}." if code else "Enter a code.")
+    if not cart.lines.exists():
+        # Nothing to check the code against (dates, limits, products): not yet.
+        raise VoucherError("Add something to your cart first, then enter the code.")
     totals = cart_totals(cart=cart, voucher=voucher)
     if totals.voucher_problem:
         raise VoucherError(totals.voucher_problem)

@@ -42,6 +42,9 @@ def cart_recover(request: HttpRequest, token: str) -> HttpResponse:
     """The recovery link of an abandonment email: the cart, on whatever device opens it."""
     try:
         cart_token, claim_id = recover_token_read(token)
+    except signing.SignatureExpired:
+        messages.info(request, "This link has expired; the products are still in the shop.")
+        return redirect("catalog:home")
     except (signing.BadSignature, KeyError, TypeError, ValueError):
         raise Http404("This link is not valid.") from None
     claim = (

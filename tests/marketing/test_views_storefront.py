@@ -77,6 +77,23 @@ def test_a_tampered_recovery_link_is_a_404_and_changes_nothing(emailed, left_car
     assert (claim.clicks, claim.clicked_at) == (0, None)
 
 
+def test_a_recovery_link_older_than_thirty_days_restores_nothing(emailed, monkeypatch):
+    import time
+
+    _cart, claim, message = emailed
+    url = link(message, "cart/recover")
+    later = time.time() + 31 * 24 * 60 * 60
+    monkeypatch.setattr("django.core.signing.time.time", lambda: later)
+    client = Client()
+    response = client.get(url)
+    assert response.status_code == 302
+    assert response["Location"] == reverse("catalog:home")
+    assert "expired" in str(next(iter(get_messages(response.wsgi_request))))
+    assert "cart_token" not in client.session
+    claim.refresh_from_db()
+    assert claim.clicks == 0
+
+
 def test_recovering_an_ordered_cart_says_so_and_goes_to_the_shop(emailed):
     cart, _claim, message = emailed
     cart_checkout_update(

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.core import mail
+from django.utils import timezone
 
 from inventory.models import StockLevel
 from orders.emails import order_email_send
@@ -267,3 +269,15 @@ def test_the_confirmation_lists_lines_at_the_prices_that_add_up_to_the_subtotal(
     # 2 x 15.00: the line shows 30.00, the subtotal 30.00, then the discount of 3.00.
     assert "€30.00" in body.split("Subtotal")[0]
     assert "€27.00" not in body.split("Subtotal")[0]
+
+
+def test_a_code_needs_something_in_the_cart_to_be_checked_against():
+    from orders.pricing import VoucherError
+    from orders.services import cart_voucher_apply
+
+    expired = VoucherFactory(ends_at=timezone.now() - timedelta(days=1))
+    cart = cart_create()
+    with pytest.raises(VoucherError, match="Add something to your cart first"):
+        cart_voucher_apply(cart=cart, code=expired.code)
+    cart.refresh_from_db()
+    assert cart.voucher is None
