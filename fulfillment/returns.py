@@ -24,8 +24,8 @@ from fulfillment.services import email_on_commit
 from inventory.models import Allocation, StockMovement
 from inventory.services import InsufficientStock, InventoryError, stock_adjust, stock_allocate
 from orders.models import Order, OrderEvent, Refund
-from orders.refunds import refund_create
-from orders.services import OrderError, event_add, line_refund_amount
+from orders.refunds import line_share, refund_create
+from orders.services import OrderError, event_add
 
 Status = ReturnRequest.Status
 ZERO = Decimal("0.00")
@@ -418,7 +418,7 @@ def return_exchange(
                 wanted[variant.pk] = wanted.get(variant.pk, 0) + line.quantity_received
             difference += _replacement_cost(
                 line.order_line, variant, line.quantity_received
-            ) - line_refund_amount(line.order_line, line.quantity_received)
+            ) - line_share(line.order_line, line.quantity_received, ret.order.currency)
         if not received:
             raise ReturnError("Nothing came back to exchange.")
         reference = f"exchange:{ret.number}"

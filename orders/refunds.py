@@ -35,7 +35,9 @@ def _pending_units(order: Order) -> dict[int, int]:
     return pending
 
 
-def _line_share(line: OrderLine, units: int, currency: str) -> Decimal:
+def line_share(line: OrderLine, units: int, currency: str) -> Decimal:
+    """What `units` of a line cost the shopper: its total (after discount, with tax) pro
+    rata, rounded once."""
     return money_round(line.line_total * units / line.quantity, currency)
 
 
@@ -56,7 +58,7 @@ def refund_amount_for_lines(*, order: Order, lines: dict[int, int]) -> Decimal:
         done = line.quantity_refunded + pending.get(line.pk, 0)
         if quantity > line.quantity - done:
             raise OrderError(f"{line.sku}: only {line.quantity - done} can still be refunded.")
-        amount += _line_share(line, done + quantity, order.currency) - _line_share(
+        amount += line_share(line, done + quantity, order.currency) - line_share(
             line, done, order.currency
         )
     return amount

@@ -17,7 +17,6 @@ from django.db.models import F
 from django.utils import timezone
 
 from catalog.models import Product, Variant
-from config.money import money_round
 from customers.records import customer_for_email, customer_order_recorded, customer_spent_changed
 from inventory.services import (
     InsufficientStock,
@@ -787,11 +786,6 @@ def order_note_add(*, order: Order, message: str, actor) -> OrderEvent:
     if not message:
         raise OrderError("Write a note first.")
     return event_add(order=order, kind=OrderEvent.Kind.NOTE, message=message, actor=actor)
-
-
-def line_refund_amount(line: OrderLine, quantity: int) -> Decimal:
-    """What `quantity` units of a line cost the shopper, after discount and with tax."""
-    return money_round(line.line_total * quantity / line.quantity, line.order.currency)
 
 
 # --- Fulfillment (called by the fulfillment app above this one) -------------------------------
