@@ -20,7 +20,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from config.money import money_round
-from orders.models import ShippingMethod, TaxRate, Voucher, VoucherRedemption
+from orders.models import ShippingMethod, ShippingZone, TaxRate, Voucher, VoucherRedemption
 
 ZERO = Decimal("0.00")
 HUNDRED = Decimal(100)
@@ -89,6 +89,15 @@ def shipping_methods_for(*, country: str) -> list[ShippingMethod]:
     methods = ShippingMethod.objects.filter(is_active=True).select_related("zone")
     methods = methods.prefetch_related("rates")
     return [method for method in methods if country.upper() in method.zone.countries]
+
+
+def ship_countries() -> list[str]:
+    """Countries the checkout offers: those of zones with at least one active method."""
+    zones = ShippingZone.objects.filter(methods__is_active=True).order_by("pk")
+    countries: list[str] = []
+    for zone_countries in zones.values_list("countries", flat=True):
+        countries += [code.upper() for code in zone_countries if code.upper() not in countries]
+    return countries
 
 
 def shipping_price(

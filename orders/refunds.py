@@ -199,6 +199,7 @@ def _release_and_restock(order: Order, refund: Refund, actor) -> tuple[int, int]
     used up the unshipped units first. Returns (released, returned)."""
     lines = {line.pk: line for line in order.lines.filter(pk__in=[int(k) for k in refund.lines])}
     released = returned = 0
+    warehouse = Warehouse.objects.filter(is_active=True).first() if refund.restock else None
     for line_id, quantity in refund.lines.items():
         line = lines[int(line_id)]
         if line.variant_id is None or not quantity:
@@ -212,8 +213,7 @@ def _release_and_restock(order: Order, refund: Refund, actor) -> tuple[int, int]
                 reference=_reference(order), quantities={line.variant_id: unshipped}
             )
         shipped = quantity - unshipped
-        warehouse = Warehouse.objects.filter(is_active=True).first()
-        if refund.restock and shipped and warehouse is not None:
+        if shipped and warehouse is not None:
             stock_adjust(
                 variant_id=line.variant_id,
                 warehouse=warehouse,

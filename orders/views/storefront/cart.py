@@ -31,10 +31,15 @@ from orders.forms import (
 from orders.models import (
     Cart,
     CartLine,
-    ShippingZone,
     Voucher,
 )
-from orders.pricing import VoucherError, price_lines, shipping_methods_for, shipping_price
+from orders.pricing import (
+    VoucherError,
+    price_lines,
+    ship_countries,
+    shipping_methods_for,
+    shipping_price,
+)
 from orders.services import (
     CartError,
     cart_add,
@@ -66,15 +71,6 @@ def _voucher(cart: Cart) -> Voucher | None:
     if cart.voucher_id is None:
         return None
     return Voucher.objects.prefetch_related("products", "categories").get(pk=cart.voucher_id)
-
-
-def ship_countries() -> list[str]:
-    """Countries the checkout offers: those of zones with at least one active method."""
-    zones = ShippingZone.objects.filter(methods__is_active=True).order_by("pk")
-    countries: list[str] = []
-    for zone_countries in zones.values_list("countries", flat=True):
-        countries += [code.upper() for code in zone_countries if code.upper() not in countries]
-    return countries
 
 
 def _cart_context(request: HttpRequest, cart: Cart | None, **extra) -> dict:

@@ -38,7 +38,7 @@ from orders.models import (
     Order,
 )
 from orders.payments import available_providers
-from orders.pricing import price_lines, shipping_methods_for, shipping_price
+from orders.pricing import price_lines, ship_countries, shipping_methods_for, shipping_price
 from orders.services import (
     CheckoutError,
     cart_checkout_update,
@@ -46,7 +46,7 @@ from orders.services import (
     cart_problems,
     order_place,
 )
-from orders.views.storefront.cart import lines_for_page, ship_countries
+from orders.views.storefront.cart import lines_for_page
 
 CHECKOUT_PAGE = "orders/storefront/checkout.html"
 # The checkout remembers the marketing checkbox here until the order exists.
