@@ -222,11 +222,13 @@ def cart_checkout_update(*, cart: Cart, **fields: object) -> Cart:
         if name == "email":
             value = str(value).strip().lower()
         setattr(cart, name, value)
+    now = timezone.now()
+    changed = [*fields, "updated_at"]
     if cart.checkout_started_at is None:
-        cart.checkout_started_at = timezone.now()
-        fields = {**fields, "checkout_started_at": None}
-    cart.updated_at = timezone.now()
-    cart.save(update_fields=[*fields, "updated_at"])
+        cart.checkout_started_at = now
+        changed.append("checkout_started_at")
+    cart.updated_at = now
+    cart.save(update_fields=changed)
     return cart
 
 
@@ -383,14 +385,14 @@ def _checkout_problems(cart: Cart, lines: list[CartLine]) -> list[str]:
         problems.append("Choose a shipping method.")
     elif cart.shipping_method not in shipping_methods_for(country=address.get("country", "")):
         problems.append("The chosen shipping method does not deliver to that country.")
-    from orders.payments import provider_for
+    from orders.payments import PaymentError, provider_for
 
     if not cart.payment_method:
         problems.append("Choose how to pay.")
     else:
         try:
             available = provider_for(cart.payment_method).is_available()
-        except Exception:
+        except PaymentError:  # a method since removed from the store
             available = False
         if not available:
             problems.append("That payment method is not available.")
